@@ -1,0 +1,4 @@
+export * from './errors/index.ts';
+export * from './versions/index.ts';
+export * from './intel/index.ts';
+export * from './inventory/index.ts';

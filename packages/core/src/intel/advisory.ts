@@ -1,0 +1,172 @@
+/**
+ * The advisory model: OSV's schema (https://ossf.github.io/osv-schema/) in full, because every
+ * feed we read can be expressed in it. Distro feeds in native formats (Debian tracker, Alpine
+ * secdb, Ubuntu CVE Tracker) and NVD/CVE records are converted into this same shape.
+ */
+
+/** OSV range event: exactly one key is set. */
+export type RangeEvent =
+  | { introduced: string }
+  | { fixed: string }
+  | { last_affected: string }
+  | { limit: string };
+
+export type RangeType = 'ECOSYSTEM' | 'SEMVER' | 'GIT';
+
+export interface AffectedRange {
+  type: RangeType;
+  /** Only for GIT ranges: the repository the commit hashes belong to. */
+  repo?: string;
+  events: RangeEvent[];
+  database_specific?: Record<string, unknown>;
+}
+
+export type SeverityType = 'CVSS_V2' | 'CVSS_V3' | 'CVSS_V4' | 'Ubuntu' | 'Debian' | 'Alpine' | string;
+
+export interface SeverityRating {
+  type: SeverityType;
+  /** A CVSS vector string, or for distro types their own rating ("high", "medium"...). */
+  score: string;
+}
+
+export interface AffectedPackage {
+  /**
+   * OSV ecosystem with its release suffix where the feed has one, exactly as OSV writes it:
+   * `Ubuntu:22.04:LTS`, `Debian:12`, `Alpine:v3.19`, `AlmaLinux:9`, `npm`, `PyPI`...
+   */
+  ecosystem: string;
+  /** For distro ecosystems the source package name (Debian, Ubuntu, Alpine origin). */
+  name: string;
+  purl?: string;
+  ranges: AffectedRange[];
+  /** Explicitly enumerated affected versions (OSV `versions`). */
+  versions: string[];
+  severity?: SeverityRating[];
+  /** Distro binary package names built from `name` (Ubuntu `ecosystem_specific.binaries`). */
+  binaries?: string[];
+  ecosystem_specific?: Record<string, unknown>;
+  database_specific?: Record<string, unknown>;
+}
+
+export interface Reference {
+  type: string;
+  url: string;
+}
+
+export interface Advisory {
+  id: string;
+  /** Other ids for the same vulnerability (CVE, GHSA, USN, DSA...). */
+  aliases: string[];
+  /** Ids of closely related but distinct vulnerabilities. */
+  related: string[];
+  /** Which importer produced the record: `osv`, `nvd`, `cve5`, `debian-tracker`, `ubuntu-uct`... */
+  source: string;
+  schema_version?: string;
+  /** RFC 3339. Drives incremental import: a record is replaced only by a newer `modified`. */
+  modified: string;
+  published?: string;
+  /** A withdrawn advisory is kept for history but never matches. */
+  withdrawn?: string;
+  summary?: string;
+  details?: string;
+  severity: SeverityRating[];
+  /** CWE ids as `CWE-79`. */
+  cwes: string[];
+  affected: AffectedPackage[];
+  references: Reference[];
+  /** Distro-specific data kept as published: e.g. Ubuntu priority, Debian urgency. */
+  database_specific?: Record<string, unknown>;
+}
+
+/** Per-CVE intelligence that is not tied to a package: KEV, EPSS, NVD scoring, CWE. */
+export interface KevEntry {
+  cveId: string;
+  vendorProject: string;
+  product: string;
+  vulnerabilityName: string;
+  dateAdded: string;
+  dueDate: string;
+  knownRansomwareCampaignUse: string;
+  requiredAction: string;
+  shortDescription?: string;
+  cwes: string[];
+}
+
+export interface EpssScore {
+  cveId: string;
+  /** Probability of exploitation activity in the next 30 days, 0..1. */
+  epss: number;
+  /** Percentile among all scored CVEs, 0..1; absent in the oldest EPSS files. */
+  percentile?: number;
+  /** The day the score was computed (`score_date`), YYYY-MM-DD. */
+  date?: string;
+  modelVersion?: string;
+}
+
+export interface CweEntry {
+  id: string; // 'CWE-79'
+  name: string;
+  description?: string;
+  abstraction?: string;
+  /** Parent CWE ids in the research view (ChildOf), when the catalogue carries them. */
+  parents: string[];
+}
+
+export function isWithdrawn(advisory: Pick<Advisory, 'withdrawn'>): boolean {
+  return advisory.withdrawn !== undefined && advisory.withdrawn !== '';
+}
+
+/** Every id the vulnerability is known by, its own first. */
+export function allIds(advisory: Pick<Advisory, 'id' | 'aliases'>): string[] {
+  return [advisory.id, ...advisory.aliases.filter((a) => a !== advisory.id)];
+}
+
+/** A CPE applicability statement from NVD (`configurations[].nodes[]`), kept as published. */
+export interface CpeMatch {
+  vulnerable: boolean;
+  criteria: string;
+  versionStartIncluding?: string;
+  versionStartExcluding?: string;
+  versionEndIncluding?: string;
+  versionEndExcluding?: string;
+}
+
+export interface CpeNode {
+  operator: 'OR' | 'AND';
+  negate?: boolean;
+  cpeMatch: CpeMatch[];
+}
+
+export interface CpeConfiguration {
+  operator?: 'OR' | 'AND';
+  negate?: boolean;
+  nodes: CpeNode[];
+}
+
+/** CISA SSVC decision points as CISA's ADP container publishes them in CVE records. */
+export interface SsvcPoints {
+  exploitation?: 'none' | 'poc' | 'active';
+  automatable?: 'yes' | 'no';
+  technicalImpact?: 'partial' | 'total';
+}
+
+/**
+ * A CVE as NVD (API 2.0) or the CVE List (JSON 5) describes it: scoring and weakness data that
+ * enrich package advisories carrying the same id as an alias.
+ */
+export interface CveRecord {
+  id: string;
+  source: 'nvd' | 'cve5';
+  state: 'PUBLISHED' | 'REJECTED';
+  published?: string;
+  modified: string;
+  description?: string;
+  /** CVSS vectors from every scorer; `source` says who (nvd@nist.gov, a CNA, CISA-ADP). */
+  severity: (SeverityRating & { source?: string; baseScore?: number })[];
+  cwes: string[];
+  configurations: CpeConfiguration[];
+  ssvc?: SsvcPoints;
+  /** Date CISA added it to KEV, when the record says so (CISA ADP). */
+  kevDateAdded?: string;
+  references: Reference[];
+}

@@ -1,0 +1,1 @@
+export * from './installed-package.ts';

@@ -1,0 +1,2 @@
+export * from './version-scheme.ts';
+export * from './registry.ts';
