@@ -2,3 +2,4 @@ export * from './errors/index.ts';
 export * from './versions/index.ts';
 export * from './intel/index.ts';
 export * from './inventory/index.ts';
+export * from './matching/index.ts';

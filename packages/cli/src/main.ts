@@ -1,0 +1,31 @@
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { asPatchwardenError } from '@patchwarden/core';
+import { scanCommand } from './commands/scan.ts';
+
+/** Exit statuses shared by every verb, like other scanners: 1 = policy failed, 2 = error. */
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_ERROR = 2;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('patchwarden')
+    .description('Patchwarden: know every asset and vulnerability, decide, patch, prove.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+  let exitCode = EXIT_OK;
+  program.addCommand(scanCommand((code) => (exitCode = code)));
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
+      return thrown.exitCode === 0 ? EXIT_OK : EXIT_ERROR;
+    }
+    const error = asPatchwardenError(thrown);
+    const where = error.location();
+    process.stderr.write(`patchwarden: ${error.code}: ${error.message}${where ? ` (${where})` : ''}\n`);
+    if (process.env.PATCHWARDEN_DEBUG) process.stderr.write(`${String((thrown as Error).stack)}\n`);
+    return EXIT_ERROR;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './feed-record.ts';
+export * from './detect-feed.ts';
+export * from './detect-intel-feed.ts';
+export * from './readers.ts';
+export * from './store/intel-store.ts';
+export * from './import/import-feeds.ts';
