@@ -18,8 +18,14 @@ export function scanCommand(setExitCode: (code: number) => void) {
     .description(
       'Match installed software (dpkg status, rpm -qa, apk, Vuls, lockfiles, SBOMs) against vulnerability feeds, offline.',
     )
-    .argument('[inventory...]', 'inventory files; several files may describe one host (dpkg status + os-release)')
-    .requiredOption('-f, --feeds <paths...>', 'feed files or directories (OSV, NVD, CVE 5, KEV, EPSS, CWE, distro)')
+    .argument(
+      '[inventory...]',
+      'inventory files; several files may describe one host (dpkg status + os-release)',
+    )
+    .requiredOption(
+      '-f, --feeds <paths...>',
+      'feed files or directories (OSV, NVD, CVE 5, KEV, EPSS, CWE, distro)',
+    )
     .option('--local', "also scan this machine's own package databases and /etc/os-release")
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table' as const))
     .addOption(
@@ -51,7 +57,9 @@ export function scanCommand(setExitCode: (code: number) => void) {
         if (!status.ok) progress.note(`feeds: ${status.path}: FAILED: ${status.error}`);
         else if (status.skipped > 0) {
           const first = status.issues[0];
-          const where = first ? ` (first: ${first.file}${first.line ? `:${first.line}` : ''} ${first.record ?? ''}: ${first.message})` : '';
+          const where = first
+            ? ` (first: ${first.file}${first.line ? `:${first.line}` : ''} ${first.record ?? ''}: ${first.message})`
+            : '';
           progress.note(`feeds: ${status.path}: ${status.skipped} bad records skipped${where}`);
         }
       }
@@ -60,6 +68,18 @@ export function scanCommand(setExitCode: (code: number) => void) {
         `feeds: ${counts.advisories} advisories, ${counts.cves} CVE records, ${counts.kev} KEV, ${counts.epss} EPSS, ` +
           `${counts.cwe} CWE; scanned in ${Math.round(performance.now() - started)} ms`,
       );
+      const unsupported = Object.entries(result.index.unsupportedEcosystems);
+      if (unsupported.length > 0) {
+        progress.note(
+          `feeds: advisories for ecosystems with no known version order were not indexed: ` +
+            unsupported.map(([ecosystem, count]) => `${ecosystem} (${count})`).join(', '),
+        );
+      }
+      if (result.index.issues > 0) {
+        progress.note(
+          `feeds: ${result.index.issues} affected entries have ranges that cannot be evaluated (see --format json)`,
+        );
+      }
       const rendered = renderScan(result, options.format);
       if (options.output) await writeFile(options.output, rendered);
       else process.stdout.write(rendered);

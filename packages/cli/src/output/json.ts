@@ -15,5 +15,9 @@ export function renderJson(result: ScanResult): string {
     findings: report.findings,
   }));
   const feeds = result.feeds.map((status) => ({ ...status, issues: status.issues.slice(0, 20) }));
-  return `${JSON.stringify({ generatedAt: result.generatedAt, feeds, index: result.index, hosts }, null, 2)}\n`;
+  return `${JSON.stringify(
+    { generatedAt: result.generatedAt, feeds, index: result.index, indexIssues: result.indexIssues, hosts },
+    null,
+    2,
+  )}\n`;
 }

@@ -44,7 +44,8 @@ export function renderSarif(result: ScanResult): string {
       }
       const file = f.package.location?.file ?? host.files[0] ?? host.name;
       const physicalLocation: Record<string, unknown> = { artifactLocation: { uri: file } };
-      if (f.package.location?.line !== undefined) physicalLocation.region = { startLine: f.package.location.line };
+      if (f.package.location?.line !== undefined)
+        physicalLocation.region = { startLine: f.package.location.line };
       results.push({
         ruleId: f.id,
         level: level(f),
@@ -54,7 +55,9 @@ export function renderSarif(result: ScanResult): string {
             (f.fixedVersion ? `; fixed in ${f.fixedVersion}` : '; no fix published'),
         },
         locations: [{ physicalLocation }],
-        partialFingerprints: { packageVulnerability: `${host.name}|${f.package.ecosystem}|${f.package.name}|${f.id}` },
+        partialFingerprints: {
+          packageVulnerability: `${host.name}|${f.package.ecosystem}|${f.package.name}|${f.id}`,
+        },
         properties: {
           host: host.name,
           ecosystem: f.package.ecosystem,

@@ -37,7 +37,9 @@ export function renderTable(result: ScanResult): string {
         'no-advisories': 'no advisories loaded for this ecosystem',
         'invalid-version': 'invalid version',
       }[group.reason];
-      out.push(`  not covered: ${group.packages} ${group.ecosystem} packages: ${why} (e.g. ${group.examples[0]})`);
+      out.push(
+        `  not covered: ${group.packages} ${group.ecosystem} packages: ${why} (e.g. ${group.examples[0]})`,
+      );
     }
     if (report.findings.length === 0) {
       out.push('');

@@ -27,7 +27,11 @@ export async function runScan(request: ScanRequest): Promise<ScanResult & { stor
     generatedAt: new Date().toISOString(),
     feeds: statuses,
     index: index.stats(),
-    hosts: assembleHosts(fragments).map((host) => ({ host, report: matchPackages(host.packages, index, store) })),
+    indexIssues: index.issues.slice(0, 200),
+    hosts: assembleHosts(fragments).map((host) => ({
+      host,
+      report: matchPackages(host.packages, index, store),
+    })),
     store,
   };
 }

@@ -5,7 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Advisory, HostInventory, InventoryFragment } from '@patchwarden/core';
-import { AdvisoryIndex, assembleHost, matchPackages, matchTargetOf, normalizePackageName } from '@patchwarden/core';
+import {
+  AdvisoryIndex,
+  assembleHost,
+  matchPackages,
+  matchTargetOf,
+  normalizePackageName,
+} from '@patchwarden/core';
 import { IntelStore, importFeeds } from '@patchwarden/feeds';
 import { parseInventoryFile } from '@patchwarden/inventory';
 import { dpkgLessThan, rpmAvailable, rpmVercmp } from '../../../../test-support/oracles.ts';
@@ -74,81 +80,92 @@ const alma = {
   inventory: sharedDataPath('inventory/vuls-scan-results/alma_9.json'),
 };
 
-describe.skipIf(!alma.feed || !alma.inventory)('AlmaLinux 9 host x complete AlmaLinux 9 OSV feed (rpm oracle)', () => {
-  it('reports exactly the pairs where rpm.vercmp(installed, fixed) < 0', async () => {
-    expect(rpmAvailable(), 'rpm is needed as the oracle: apt-get install rpm').toBe(true);
-    const { advisories, host } = await load(alma.feed!, alma.inventory!);
-    expect(host.osEcosystem).toBe('AlmaLinux:9');
-    expect(advisories.length).toBe(1783);
-    const all = candidates(advisories, host);
-    const withFix = all.filter((c) => c.fixed !== undefined);
-    const verdicts = rpmVercmp(withFix.map((c) => [c.installed, c.fixed!] as const));
-    const expected = new Set([
-      ...withFix.filter((_, i) => verdicts[i] === -1).map((c) => c.pair),
-      ...all.filter((c) => c.fixed === undefined).map((c) => c.pair),
-    ]);
-    const ours = ourPairs(advisories, host);
-    console.log(`alma 9: ${all.length} candidate pairs checked by rpm, ${expected.size} affected`);
-    expect(expected.size).toBeGreaterThan(500);
-    expect(JSON.stringify(diff(ours, expected))).toBe(JSON.stringify({ extra: [], missing: [] }));
-    expect(ours.size).toBe(expected.size);
-  });
-});
+describe.skipIf(!alma.feed || !alma.inventory)(
+  'AlmaLinux 9 host x complete AlmaLinux 9 OSV feed (rpm oracle)',
+  () => {
+    it('reports exactly the pairs where rpm.vercmp(installed, fixed) < 0', async () => {
+      expect(rpmAvailable(), 'rpm is needed as the oracle: apt-get install rpm').toBe(true);
+      const { advisories, host } = await load(alma.feed!, alma.inventory!);
+      expect(host.osEcosystem).toBe('AlmaLinux:9');
+      expect(advisories.length).toBe(1783);
+      const all = candidates(advisories, host);
+      const withFix = all.filter((c) => c.fixed !== undefined);
+      const verdicts = rpmVercmp(withFix.map((c) => [c.installed, c.fixed!] as const));
+      const expected = new Set([
+        ...withFix.filter((_, i) => verdicts[i] === -1).map((c) => c.pair),
+        ...all.filter((c) => c.fixed === undefined).map((c) => c.pair),
+      ]);
+      const ours = ourPairs(advisories, host);
+      console.log(`alma 9: ${all.length} candidate pairs checked by rpm, ${expected.size} affected`);
+      expect(expected.size).toBeGreaterThan(500);
+      expect(JSON.stringify(diff(ours, expected))).toBe(JSON.stringify({ extra: [], missing: [] }));
+      expect(ours.size).toBe(expected.size);
+    });
+  },
+);
 
 const bionic = {
   feed: sharedDataPath('advisories-ubuntu-uct/ubuntu-cve-tracker-active-2020-06-18.tar.gz'),
   inventory: sharedDataPath('inventory/vuls-scan-results/ubuntu_1804.json'),
 };
 
-describe.skipIf(!bionic.feed || !bionic.inventory)('Ubuntu 18.04 host x Ubuntu CVE Tracker (dpkg oracle)', () => {
-  it('matches by source package and dpkg order, open CVEs without a fix', async () => {
-    const { advisories, host } = await load(bionic.feed!, bionic.inventory!);
-    expect(host.osEcosystem).toBe('Ubuntu:18.04:LTS');
-    const all = candidates(advisories, host);
-    const withFix = all.filter((c) => c.fixed !== undefined);
-    const verdicts = dpkgLessThan(withFix.map((c) => [c.installed, c.fixed!] as const));
-    const expected = new Set([
-      ...withFix.filter((_, i) => verdicts[i]).map((c) => c.pair),
-      ...all.filter((c) => c.fixed === undefined).map((c) => c.pair),
-    ]);
-    const ours = ourPairs(advisories, host);
-    console.log(
-      `ubuntu 18.04: ${withFix.length} (installed, fixed) pairs checked by dpkg, ${expected.size} affected pairs ` +
-        `(${all.filter((c) => c.fixed === undefined).length} with no fix)`,
-    );
-    expect(withFix.length).toBeGreaterThan(500);
-    expect(JSON.stringify(diff(ours, expected))).toBe(JSON.stringify({ extra: [], missing: [] }));
-    expect(ours.size).toBe(expected.size);
-  });
-});
+describe.skipIf(!bionic.feed || !bionic.inventory)(
+  'Ubuntu 18.04 host x Ubuntu CVE Tracker (dpkg oracle)',
+  () => {
+    it('matches by source package and dpkg order, open CVEs without a fix', async () => {
+      const { advisories, host } = await load(bionic.feed!, bionic.inventory!);
+      expect(host.osEcosystem).toBe('Ubuntu:18.04:LTS');
+      const all = candidates(advisories, host);
+      const withFix = all.filter((c) => c.fixed !== undefined);
+      const verdicts = dpkgLessThan(withFix.map((c) => [c.installed, c.fixed!] as const));
+      const expected = new Set([
+        ...withFix.filter((_, i) => verdicts[i]).map((c) => c.pair),
+        ...all.filter((c) => c.fixed === undefined).map((c) => c.pair),
+      ]);
+      const ours = ourPairs(advisories, host);
+      console.log(
+        `ubuntu 18.04: ${withFix.length} (installed, fixed) pairs checked by dpkg, ${expected.size} affected pairs ` +
+          `(${all.filter((c) => c.fixed === undefined).length} with no fix)`,
+      );
+      expect(withFix.length).toBeGreaterThan(500);
+      expect(JSON.stringify(diff(ours, expected))).toBe(JSON.stringify({ extra: [], missing: [] }));
+      expect(ours.size).toBe(expected.size);
+    });
+  },
+);
 
 const bionicImage = sharedDataPath('inventory/dpkg/trivy-ubuntu1804-status');
 
-describe.skipIf(!bionic.feed || !bionicImage)('Ubuntu 18.04 image (2019 dpkg status) x Ubuntu CVE Tracker', () => {
-  it('finds the fixes the older image lacks, exactly where dpkg says installed < fixed', async () => {
-    // The image's /etc/os-release is not part of the fixture: it is an Ubuntu 18.04 image.
-    const osRelease: InventoryFragment = {
-      format: 'os-release',
-      file: 'os-release (Ubuntu 18.04)',
-      os: { id: 'ubuntu', versionId: '18.04', versionCodename: 'bionic', idLike: ['debian'] },
-      packages: [],
-      warnings: [],
-    };
-    const { advisories, host } = await load(bionic.feed!, bionicImage!, [osRelease]);
-    expect(host.osEcosystem).toBe('Ubuntu:18.04:LTS');
-    const all = candidates(advisories, host);
-    const withFix = all.filter((c) => c.fixed !== undefined);
-    const verdicts = dpkgLessThan(withFix.map((c) => [c.installed, c.fixed!] as const));
-    const fixable = withFix.filter((_, i) => verdicts[i]).map((c) => c.pair);
-    const expected = new Set([...fixable, ...all.filter((c) => c.fixed === undefined).map((c) => c.pair)]);
-    const ours = ourPairs(advisories, host);
-    console.log(`ubuntu 18.04 image: ${withFix.length} pairs checked by dpkg, ${fixable.length} fixable, ${expected.size} affected`);
-    // The tracker snapshot holds only "active" CVEs (fully fixed ones are retired), so few fixes apply.
-    expect(fixable.length).toBeGreaterThanOrEqual(10);
-    expect(JSON.stringify(diff(ours, expected))).toBe(JSON.stringify({ extra: [], missing: [] }));
-    expect(ours.size).toBe(expected.size);
-  });
-});
+describe.skipIf(!bionic.feed || !bionicImage)(
+  'Ubuntu 18.04 image (2019 dpkg status) x Ubuntu CVE Tracker',
+  () => {
+    it('finds the fixes the older image lacks, exactly where dpkg says installed < fixed', async () => {
+      // The image's /etc/os-release is not part of the fixture: it is an Ubuntu 18.04 image.
+      const osRelease: InventoryFragment = {
+        format: 'os-release',
+        file: 'os-release (Ubuntu 18.04)',
+        os: { id: 'ubuntu', versionId: '18.04', versionCodename: 'bionic', idLike: ['debian'] },
+        packages: [],
+        warnings: [],
+      };
+      const { advisories, host } = await load(bionic.feed!, bionicImage!, [osRelease]);
+      expect(host.osEcosystem).toBe('Ubuntu:18.04:LTS');
+      const all = candidates(advisories, host);
+      const withFix = all.filter((c) => c.fixed !== undefined);
+      const verdicts = dpkgLessThan(withFix.map((c) => [c.installed, c.fixed!] as const));
+      const fixable = withFix.filter((_, i) => verdicts[i]).map((c) => c.pair);
+      const expected = new Set([...fixable, ...all.filter((c) => c.fixed === undefined).map((c) => c.pair)]);
+      const ours = ourPairs(advisories, host);
+      console.log(
+        `ubuntu 18.04 image: ${withFix.length} pairs checked by dpkg, ${fixable.length} fixable, ${expected.size} affected`,
+      );
+      // The tracker snapshot holds only "active" CVEs (fully fixed ones are retired), so few fixes apply.
+      expect(fixable.length).toBeGreaterThanOrEqual(10);
+      expect(JSON.stringify(diff(ours, expected))).toBe(JSON.stringify({ extra: [], missing: [] }));
+      expect(ours.size).toBe(expected.size);
+    });
+  },
+);
 
 const debian = {
   feed: sharedDataPath('advisories-debian/security-tracker-DSA-list.txt'),

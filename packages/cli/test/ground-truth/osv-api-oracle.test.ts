@@ -25,42 +25,54 @@ interface Query {
 }
 
 describe.skipIf(!cassettes || !feeds.Go || !feeds.PyPI)('osv.dev recorded answers (Go, PyPI)', () => {
-  it.each(['Go', 'PyPI'] as const)('%s: every id osv.dev returned (and we hold) is matched', async (ecosystem) => {
-    const store = new IntelStore();
-    await importFeeds(store, [feeds[ecosystem]!]);
-    const advisories = [...store.advisories()];
-    const known = new Set(advisories.map((a) => a.id));
-    const index = AdvisoryIndex.from(advisories);
+  it.each(['Go', 'PyPI'] as const)(
+    '%s: every id osv.dev returned (and we hold) is matched',
+    async (ecosystem) => {
+      const store = new IntelStore();
+      await importFeeds(store, [feeds[ecosystem]!]);
+      const advisories = [...store.advisories()];
+      const known = new Set(advisories.map((a) => a.id));
+      const index = AdvisoryIndex.from(advisories);
 
-    const queries = readFileSync(cassettes!, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Query)
-      .filter((q) => q.ecosystem === ecosystem && q.version);
-    const seen = new Set<string>();
-    const missing: string[] = [];
-    const extra: string[] = [];
-    for (const query of queries) {
-      const key = `${query.name}@${query.version}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const version = ecosystem === 'Go' && !query.version!.startsWith('v') ? `v${query.version}` : query.version!;
-      const report = matchPackages(
-        [{ ecosystem, name: query.name, version, kind: 'language', packageManager: ecosystem === 'Go' ? 'go' : 'pypi' }],
-        index,
+      const queries = readFileSync(cassettes!, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Query)
+        .filter((q) => q.ecosystem === ecosystem && q.version);
+      const seen = new Set<string>();
+      const missing: string[] = [];
+      const extra: string[] = [];
+      for (const query of queries) {
+        const key = `${query.name}@${query.version}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const version =
+          ecosystem === 'Go' && !query.version!.startsWith('v') ? `v${query.version}` : query.version!;
+        const report = matchPackages(
+          [
+            {
+              ecosystem,
+              name: query.name,
+              version,
+              kind: 'language',
+              packageManager: ecosystem === 'Go' ? 'go' : 'pypi',
+            },
+          ],
+          index,
+        );
+        const ours = new Set(report.findings.flatMap((f) => f.evidence.map((e) => e.advisoryId)));
+        const theirs = new Set(query.vuln_ids.filter((id) => known.has(id)));
+        for (const id of theirs) if (!ours.has(id)) missing.push(`${key} ${id}`);
+        for (const id of ours) if (!theirs.has(id)) extra.push(`${key} ${id}`);
+      }
+      const returned = queries.reduce((n, q) => n + q.vuln_ids.filter((id) => known.has(id)).length, 0);
+      console.log(
+        `${ecosystem}: ${seen.size} distinct queries, ${returned} ids returned by osv.dev, ${missing.length} missed, ` +
+          `${extra.length} reported beyond osv.dev's answer (data newer than the recording): ${extra.slice(0, 8).join(', ')}`,
       );
-      const ours = new Set(report.findings.flatMap((f) => f.evidence.map((e) => e.advisoryId)));
-      const theirs = new Set(query.vuln_ids.filter((id) => known.has(id)));
-      for (const id of theirs) if (!ours.has(id)) missing.push(`${key} ${id}`);
-      for (const id of ours) if (!theirs.has(id)) extra.push(`${key} ${id}`);
-    }
-    const returned = queries.reduce((n, q) => n + q.vuln_ids.filter((id) => known.has(id)).length, 0);
-    console.log(
-      `${ecosystem}: ${seen.size} distinct queries, ${returned} ids returned by osv.dev, ${missing.length} missed, ` +
-        `${extra.length} reported beyond osv.dev's answer (data newer than the recording): ${extra.slice(0, 8).join(', ')}`,
-    );
-    expect(seen.size).toBeGreaterThan(15);
-    expect(returned).toBeGreaterThan(50);
-    expect(missing).toEqual([]);
-  });
+      expect(seen.size).toBeGreaterThan(15);
+      expect(returned).toBeGreaterThan(50);
+      expect(missing).toEqual([]);
+    },
+  );
 });

@@ -27,7 +27,9 @@ describe.skipIf(!root)('Trivy integration goldens', () => {
     const fragment = await parseInventoryFile(join(root!, 'lockfiles', lockfile));
     const report = matchPackages(fragment.packages, index);
     const ours = new Set(
-      report.findings.map((f) => key({ id: f.id, pkg: f.package.name, installed: f.package.version, fixed: f.fixedVersion })),
+      report.findings.map((f) =>
+        key({ id: f.id, pkg: f.package.name, installed: f.package.version, fixed: f.fixedVersion }),
+      ),
     );
     const expected = new Set(loadGolden(join(root!, 'expected', `${name}.json.golden`)).findings.map(key));
     expect(expected.size).toBeGreaterThan(0);
@@ -63,7 +65,13 @@ describe.skipIf(!root)('Trivy integration goldens', () => {
     for (const f of golden.findings) {
       if (seen.has(f.pkg)) continue;
       seen.add(f.pkg);
-      const pkg: InstalledPackage = { ecosystem, name: f.pkg, version: f.installed, kind: 'os', packageManager: manager };
+      const pkg: InstalledPackage = {
+        ecosystem,
+        name: f.pkg,
+        version: f.installed,
+        kind: 'os',
+        packageManager: manager,
+      };
       if (SOURCE_OF[f.pkg]) pkg.sourceName = SOURCE_OF[f.pkg];
       packages.push(pkg);
     }
