@@ -14,7 +14,20 @@ if (!data) {
   process.exit(0);
 }
 const store = new IntelStore();
-for (const dir of ['osv-distro', 'osv-go', 'osv-pypi', 'osv-npm', 'advisories-debian', 'advisories-alpine', 'advisories-ubuntu-uct', 'kev', 'epss', 'nvd', 'cve5', 'cwe']) {
+for (const dir of [
+  'osv-distro',
+  'osv-go',
+  'osv-pypi',
+  'osv-npm',
+  'advisories-debian',
+  'advisories-alpine',
+  'advisories-ubuntu-uct',
+  'kev',
+  'epss',
+  'nvd',
+  'cve5',
+  'cwe',
+]) {
   const started = performance.now();
   const statuses = await importFeeds(store, [join(data, dir)]);
   const seconds = (performance.now() - started) / 1000;
@@ -23,10 +36,14 @@ for (const dir of ['osv-distro', 'osv-go', 'osv-pypi', 'osv-npm', 'advisories-de
   const skipped = statuses.reduce((n, s) => n + s.skipped, 0);
   console.log(
     `${dir.padEnd(22)} ${String(records).padStart(7)} records ${String(skipped).padStart(5)} skipped ` +
-      `${seconds.toFixed(2).padStart(6)} s  ${Math.round(records / seconds).toLocaleString('en-US').padStart(9)} rec/s  ${(bytes / 1e6 / seconds).toFixed(1)} MB/s`,
+      `${seconds.toFixed(2).padStart(6)} s  ${Math.round(records / seconds)
+        .toLocaleString('en-US')
+        .padStart(9)} rec/s  ${(bytes / 1e6 / seconds).toFixed(1)} MB/s`,
   );
 }
 const started = performance.now();
 const index = AdvisoryIndex.from(store.advisories());
-console.log(`index: ${index.stats().entries} affected entries in ${(performance.now() - started).toFixed(0)} ms`);
+console.log(
+  `index: ${index.stats().entries} affected entries in ${(performance.now() - started).toFixed(0)} ms`,
+);
 console.log(`peak RSS: ${Math.round((process.resourceUsage().maxRSS * 1024) / 1e6)} MB`);

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { asPatchwardenError } from '@patchwarden/core';
+import { feedsCommand } from './commands/feeds.ts';
 import { scanCommand } from './commands/scan.ts';
 
 /** Exit statuses shared by every verb, like other scanners: 1 = policy failed, 2 = error. */
@@ -14,7 +15,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
   let exitCode = EXIT_OK;
-  program.addCommand(scanCommand((code) => (exitCode = code)));
+  const setExitCode = (code: number): void => {
+    exitCode = Math.max(exitCode, code);
+  };
+  program.addCommand(scanCommand(setExitCode));
+  program.addCommand(feedsCommand(setExitCode));
   try {
     await program.parseAsync([...argv]);
     return exitCode;

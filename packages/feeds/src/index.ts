@@ -4,3 +4,4 @@ export * from './detect-intel-feed.ts';
 export * from './readers.ts';
 export * from './store/intel-store.ts';
 export * from './import/import-feeds.ts';
+export * from './sync/index.ts';

@@ -4,6 +4,7 @@ import { Command, Option } from '@commander-js/extra-typings';
 import type { SeverityLabel } from '@patchwarden/core';
 import { SEVERITY_RANK, pwError } from '@patchwarden/core';
 import { renderScan } from '../output/render.ts';
+import { defaultFeedMirror } from '../paths.ts';
 import { runScan } from '../scan/run-scan.ts';
 import { Progress } from '../progress.ts';
 
@@ -41,11 +42,18 @@ export function scanCommand(setExitCode: (code: number) => void) {
       if (files.length === 0) {
         throw pwError('PW_ERR_USAGE', 'Nothing to scan: name inventory files or pass --local');
       }
+      const feeds = options.feeds ?? [defaultFeedMirror()];
+      if (!options.feeds && !existsSync(feeds[0]!)) {
+        throw pwError(
+          'PW_ERR_USAGE',
+          `No feeds: pass --feeds <files or directories>, or run "patchwarden feeds sync" to fill ${feeds[0]}`,
+        );
+      }
       const progress = new Progress(!options.quiet);
       const started = performance.now();
       const result = await runScan({
         inventory: files,
-        feeds: options.feeds,
+        feeds,
         onInventory: (f) => progress.note(`inventory ${f.file}: ${f.format}, ${f.packages.length} packages`),
         importOptions: {
           onProgress: (p) => progress.update(`feeds ${p.feed} ${p.file}: ${p.records} records`),

@@ -6,10 +6,7 @@
 
 /** OSV range event: exactly one key is set. */
 export type RangeEvent =
-  | { introduced: string }
-  | { fixed: string }
-  | { last_affected: string }
-  | { limit: string };
+  { introduced: string } | { fixed: string } | { last_affected: string } | { limit: string };
 
 export type RangeType = 'ECOSYSTEM' | 'SEMVER' | 'GIT';
 
@@ -59,6 +56,11 @@ export interface Advisory {
   aliases: string[];
   /** Ids of closely related but distinct vulnerabilities. */
   related: string[];
+  /**
+   * OSV 1.7 `upstream`: the ids this advisory derives from. Ubuntu's UBUNTU-CVE-X records name
+   * their CVE here rather than in `aliases`, so identity and CVE enrichment read both.
+   */
+  upstream?: string[];
   /** Which importer produced the record: `osv`, `nvd`, `cve5`, `debian-tracker`, `ubuntu-uct`... */
   source: string;
   schema_version?: string;
@@ -116,9 +118,11 @@ export function isWithdrawn(advisory: Pick<Advisory, 'withdrawn'>): boolean {
   return advisory.withdrawn !== undefined && advisory.withdrawn !== '';
 }
 
-/** Every id the vulnerability is known by, its own first. */
-export function allIds(advisory: Pick<Advisory, 'id' | 'aliases'>): string[] {
-  return [advisory.id, ...advisory.aliases.filter((a) => a !== advisory.id)];
+/** Every id the vulnerability is known by (its own first, then aliases and upstream ids). */
+export function allIds(advisory: Pick<Advisory, 'id' | 'aliases' | 'upstream'>): string[] {
+  const ids = [advisory.id];
+  for (const id of [...advisory.aliases, ...(advisory.upstream ?? [])]) if (!ids.includes(id)) ids.push(id);
+  return ids;
 }
 
 /** A CPE applicability statement from NVD (`configurations[].nodes[]`), kept as published. */

@@ -12,7 +12,12 @@ export function semverExpressionToOsv(expression: string): { ranges: AffectedRan
   try {
     range = new semver.Range(expression.trim() === '' ? '<0.0.0-0' : expression, { loose: true });
   } catch (cause) {
-    throw pwError('PW_ERR_INVALID_RANGE', `Invalid semver range "${expression}"`, { range: expression }, cause);
+    throw pwError(
+      'PW_ERR_INVALID_RANGE',
+      `Invalid semver range "${expression}"`,
+      { range: expression },
+      cause,
+    );
   }
   const ranges: AffectedRange[] = [];
   const versions: string[] = [];

@@ -120,7 +120,8 @@ export function findingsForTuple(
       evidence,
     };
     if (fixedVersion !== undefined) finding.fixedVersion = fixedVersion;
-    const summary = advisories.find((a) => a.summary)?.summary ?? cves.find((c) => c.description)?.description;
+    const summary =
+      advisories.find((a) => a.summary)?.summary ?? cves.find((c) => c.description)?.description;
     if (summary !== undefined) finding.summary = summary;
     for (const cveId of cveIds) {
       const kev = intel.kev(cveId);
@@ -168,7 +169,10 @@ export function matchPackages(
     if (group.examples.length < 5) group.examples.push(example);
   };
 
-  const tuples = new Map<string, { target: MatchTarget; packages: (InstalledPackage & { ecosystem: string })[] }>();
+  const tuples = new Map<
+    string,
+    { target: MatchTarget; packages: (InstalledPackage & { ecosystem: string })[] }
+  >();
   const covered = index.ecosystems();
   for (const pkg of packages) {
     const label = `${pkg.name}@${pkg.version}`;
@@ -200,7 +204,11 @@ export function matchPackages(
     if (hits.length === 0) continue;
     const shared = findingsForTuple(target, hits, intel);
     for (const pkg of members) {
-      const findingPackage: Finding['package'] = { ecosystem: pkg.ecosystem, name: pkg.name, version: pkg.version };
+      const findingPackage: Finding['package'] = {
+        ecosystem: pkg.ecosystem,
+        name: pkg.name,
+        version: pkg.version,
+      };
       if (pkg.sourceName !== undefined) findingPackage.sourceName = pkg.sourceName;
       if (pkg.sourceVersion !== undefined) findingPackage.sourceVersion = pkg.sourceVersion;
       if (pkg.purl !== undefined) findingPackage.purl = pkg.purl;
@@ -208,5 +216,10 @@ export function matchPackages(
       for (const finding of shared) findings.push({ ...finding, package: findingPackage });
     }
   }
-  return { findings, packages: packages.length, distinctTuples: tuples.size, unmatched: [...unmatched.values()] };
+  return {
+    findings,
+    packages: packages.length,
+    distinctTuples: tuples.size,
+    unmatched: [...unmatched.values()],
+  };
 }

@@ -36,7 +36,9 @@ describe('OSV range evaluation', () => {
   });
 
   it('treats last_affected as inclusive', () => {
-    const pkg = affected({ ranges: [{ type: 'SEMVER', events: [{ introduced: '1.0.0' }, { last_affected: '1.4.0' }] }] });
+    const pkg = affected({
+      ranges: [{ type: 'SEMVER', events: [{ introduced: '1.0.0' }, { last_affected: '1.4.0' }] }],
+    });
     expect(check(pkg, '1.4.0')).toMatchObject({ lastAffected: '1.4.0', range: '>=1.0.0, <=1.4.0' });
     expect(check(pkg, '1.4.1')).toBeUndefined();
     expect(check(pkg, '0.9.9')).toBeUndefined();
@@ -44,7 +46,12 @@ describe('OSV range evaluation', () => {
 
   it('sorts events that a feed wrote out of order', () => {
     const pkg = affected({
-      ranges: [{ type: 'ECOSYSTEM', events: [{ fixed: '2.0.0' }, { introduced: '1.5.0' }, { introduced: '0' }, { fixed: '1.0.0' }] }],
+      ranges: [
+        {
+          type: 'ECOSYSTEM',
+          events: [{ fixed: '2.0.0' }, { introduced: '1.5.0' }, { introduced: '0' }, { fixed: '1.0.0' }],
+        },
+      ],
     });
     expect(check(pkg, '0.5.0')).toMatchObject({ fixed: '1.0.0' });
     expect(check(pkg, '1.2.0')).toBeUndefined();
@@ -52,7 +59,9 @@ describe('OSV range evaluation', () => {
   });
 
   it('respects limit events', () => {
-    const pkg = affected({ ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { limit: '3.0.0' }] }] });
+    const pkg = affected({
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { limit: '3.0.0' }] }],
+    });
     expect(check(pkg, '2.9.9')).toBeDefined();
     expect(check(pkg, '3.0.0')).toBeUndefined();
   });
@@ -65,7 +74,9 @@ describe('OSV range evaluation', () => {
 
   it('ignores GIT ranges (commits are not versions)', () => {
     const pkg = affected({
-      ranges: [{ type: 'GIT', repo: 'https://example.org/x', events: [{ introduced: '0' }, { fixed: 'deadbeef' }] }],
+      ranges: [
+        { type: 'GIT', repo: 'https://example.org/x', events: [{ introduced: '0' }, { fixed: 'deadbeef' }] },
+      ],
     });
     expect(check(pkg, '1.0.0')).toBeUndefined();
   });
@@ -86,7 +97,9 @@ describe('OSV range evaluation', () => {
       ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0', fixed: '1.0.0' } as never] }],
     });
     expect(() => compileAffected(twoKeys, scheme, semver)).toThrow(/exactly one key/);
-    const bad = affected({ ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: 'not a version' }] }] });
+    const bad = affected({
+      ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: 'not a version' }] }],
+    });
     expect(() => compileAffected(bad, scheme, semver)).toThrow(/Invalid semver version/);
   });
 });

@@ -47,7 +47,8 @@ export function resolveSeverity(
   cves: readonly CveRecord[],
 ): Pick<Finding, 'severity' | 'cvss'> {
   const ratings: SeverityRating[] = [];
-  for (const { advisory, affected } of inputs) ratings.push(...(affected.severity ?? []), ...advisory.severity);
+  for (const { advisory, affected } of inputs)
+    ratings.push(...(affected.severity ?? []), ...advisory.severity);
   let cvss = bestCvss(ratings);
   if (!cvss) cvss = bestCvss(cves.flatMap((cve) => cve.severity));
   if (cvss) {

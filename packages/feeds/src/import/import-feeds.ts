@@ -4,6 +4,7 @@ import { asPatchwardenError, pwError } from '@patchwarden/core';
 import { detectFeed } from '../detect-feed.ts';
 import type { FeedReader, FeedRecord } from '../feed-record.ts';
 import { ALL_READERS } from '../readers.ts';
+import { isMirrorBookkeepingFile } from '../sync/mirror-metadata.ts';
 import type { FeedSyncStatus, IntelStore } from '../store/intel-store.ts';
 import { MAX_KEPT_ISSUES } from '../store/intel-store.ts';
 
@@ -35,7 +36,9 @@ async function* walk(path: string): AsyncGenerator<string> {
   const entries = await readdir(path, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const entry of entries) {
+    // Mirror bookkeeping (`.meta.json`, an interrupted `.partial`) and docs are not feeds.
     if (entry.name.startsWith('.') || /^(README|LICENSE|NOTICE)/i.test(entry.name)) continue;
+    if (isMirrorBookkeepingFile(entry.name)) continue;
     yield* walk(join(path, entry.name));
   }
 }
@@ -84,7 +87,10 @@ export async function importFile(
       status.records++;
       status[store.apply(record)]++;
       const modified = modifiedOf(record);
-      if (modified !== undefined && (status.newestModified === undefined || modified > status.newestModified)) {
+      if (
+        modified !== undefined &&
+        (status.newestModified === undefined || modified > status.newestModified)
+      ) {
         status.newestModified = modified;
       }
       if (options.onProgress && status.records % 2000 === 0) {
