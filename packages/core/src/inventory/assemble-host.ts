@@ -17,7 +17,10 @@ export interface HostInventory {
  * A file that names its own OS and packages (a Vuls scan) is a host of its own; the others
  * (a dpkg status, its os-release, lockfiles, SBOMs) describe one target together.
  */
-export function assembleHosts(fragments: readonly InventoryFragment[], defaultName = 'local'): HostInventory[] {
+export function assembleHosts(
+  fragments: readonly InventoryFragment[],
+  defaultName = 'local',
+): HostInventory[] {
   const standalone = fragments.filter((f) => f.format === 'vuls-scan');
   const shared = fragments.filter((f) => f.format !== 'vuls-scan');
   const hosts = standalone.map((f) => assembleHost([f], f.host?.hostname ?? f.file));
@@ -42,8 +45,10 @@ export function assembleHost(fragments: readonly InventoryFragment[], defaultNam
   const packages = fragments.flatMap((f) =>
     f.packages.map((p) => (p.kind === 'os' && !p.ecosystem && ecosystem ? { ...p, ecosystem } : p)),
   );
+  const subject = fragments.find((f) => f.subject)?.subject;
+  const subjectName = subject ? `${subject.name}${subject.version ? `@${subject.version}` : ''}` : undefined;
   const host: HostInventory = {
-    name: facts.hostname ?? defaultName,
+    name: facts.hostname ?? subjectName ?? defaultName,
     facts,
     packages,
     files: fragments.map((f) => f.file),

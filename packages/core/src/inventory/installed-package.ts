@@ -74,11 +74,21 @@ export type InventoryFormat =
   | 'cyclonedx-xml'
   | 'spdx-json';
 
+/** What an SBOM describes (an image, an application): neither a package nor a host. */
+export interface InventorySubject {
+  name: string;
+  version?: string;
+  purl?: string;
+  /** CycloneDX component type (`application`, `container`...) or SPDX `primaryPackagePurpose`. */
+  type?: string;
+}
+
 /** One parsed input file. Several fragments (dpkg status + os-release) can describe one host. */
 export interface InventoryFragment {
   format: InventoryFormat;
   file: string;
   host?: HostFacts;
+  subject?: InventorySubject;
   os?: OsRelease;
   packages: InstalledPackage[];
   /** Non-fatal problems (a skipped entry and why, with its line). */

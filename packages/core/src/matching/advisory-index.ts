@@ -4,7 +4,7 @@ import { isWithdrawn } from '../intel/advisory.ts';
 import { schemeById, schemeForEcosystem } from '../versions/registry.ts';
 import type { CompiledAffected } from './osv-range.ts';
 import { compileAffected } from './osv-range.ts';
-import { packageKey } from './package-name.ts';
+import { matchEcosystem, packageKey } from './package-name.ts';
 
 /** Ids are unique per feed only: CVE-2024-1 from the Debian tracker and from Alpine differ. */
 export function advisoryKey(source: string, id: string): string {
@@ -110,7 +110,8 @@ export class AdvisoryIndex {
       keys.push(key);
       touched.add(key);
       this.#entries++;
-      this.#ecosystems.set(affected.ecosystem, (this.#ecosystems.get(affected.ecosystem) ?? 0) + 1);
+      const covered = matchEcosystem(affected.ecosystem);
+      this.#ecosystems.set(covered, (this.#ecosystems.get(covered) ?? 0) + 1);
     }
     this.#keysById.set(ownKey, keys);
     return touched;
@@ -130,7 +131,7 @@ export class AdvisoryIndex {
       const kept = list.filter((entry) => {
         if (entry.advisory !== previous) return true;
         this.#entries--;
-        const eco = entry.affected.ecosystem;
+        const eco = matchEcosystem(entry.affected.ecosystem);
         this.#ecosystems.set(eco, (this.#ecosystems.get(eco) ?? 1) - 1);
         return false;
       });

@@ -169,3 +169,36 @@ describe('FleetMatcher', () => {
     expect(rebuilt.vulnerableIn([0, 1, 2])).toEqual([0, 1]);
   });
 });
+
+describe('Red Hat repositories', () => {
+  it('matches a RHEL host against every repository of its release', () => {
+    const advisory: Advisory = {
+      id: 'RHSA-2022:0001',
+      aliases: [],
+      related: [],
+      source: 'osv',
+      modified: '2022-01-01T00:00:00Z',
+      severity: [],
+      cwes: [],
+      references: [],
+      affected: [
+        {
+          ecosystem: 'Red Hat:enterprise_linux:9::appstream',
+          name: 'nodejs',
+          ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '1:16.13.1-3.el9' }] }],
+          versions: [],
+        },
+      ],
+    };
+    const host: InstalledPackage = {
+      ecosystem: 'Red Hat:enterprise_linux:9',
+      name: 'nodejs',
+      version: '1:16.13.0-1.el9',
+      kind: 'os',
+      packageManager: 'rpm',
+    };
+    const report = matchPackages([host], AdvisoryIndex.from([advisory]));
+    expect(report.findings.map((f) => f.id)).toEqual(['RHSA-2022:0001']);
+    expect(report.unmatched).toEqual([]);
+  });
+});

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,5 +214,29 @@ describe.skipIf(!aptrs)('cweReader on ../shared/data/cwe', () => {
         'The product does not neutralize or incorrectly neutralizes user-controllable input before it is placed in output that is used as a web page that is served to other users.',
       parents: [],
     });
+  });
+});
+
+describe('cweReader on MITRE zip downloads', () => {
+  it('reads the catalogue XML inside cwec_latest.xml.zip', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pw-cwe-zip-'));
+    await writeFile(
+      join(dir, 'cwec_v4.18.xml'),
+      await readFile(fixturePath('cwe/vulnlistupdate__good-small-cwe.xml')),
+    );
+    const zip = join(dir, 'cwec_latest.xml.zip');
+    execFileSync('python3', [
+      '-c',
+      `import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w',zipfile.ZIP_DEFLATED); z.write(sys.argv[2],'cwec_v4.18.xml'); z.close()`,
+      zip,
+      join(dir, 'cwec_v4.18.xml'),
+    ]);
+    expect(cweReader.sniff(zip, '')).toBe(true);
+    expect(await readAll(cweReader, zip)).toEqual([
+      expect.objectContaining({
+        kind: 'cwe',
+        entry: expect.objectContaining({ id: 'CWE-209', parents: ['CWE-200', 'CWE-755'] }),
+      }),
+    ]);
   });
 });

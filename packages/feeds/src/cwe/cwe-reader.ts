@@ -3,9 +3,10 @@
  * in cwe-entries.ts. Only the XML and CSV carry the hierarchy (abstraction, ChildOf parents).
  */
 import { basename } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { asPatchwardenError } from '@patchwarden/core';
 import type { FeedReader, FeedRecord, ReadOptions } from '../feed-record.ts';
+import { zipEntries } from '../feed-input/zip-entries.ts';
 import { csvRows } from '../intel-common/csv-rows.ts';
 import { csvErrorLine, errorMessage, issueRecord } from '../intel-common/feed-issue.ts';
 import { jsonArrayItems, readWholeJson } from '../intel-common/json-items.ts';
@@ -84,7 +85,29 @@ const READERS: Record<Format, (stream: Readable, file: string) => AsyncGenerator
   'json-object': fromJsonObject,
 };
 
+const ZIP = /\.zip$/i;
+
+/** MITRE publishes the catalogue as `cwec_latest.xml.zip` (and `1000.csv.zip`): read its entry. */
+async function* readZip(file: string): AsyncGenerator<FeedRecord> {
+  for await (const entry of zipEntries(file, { accept: (name) => /\.(xml|csv)$/i.test(name) })) {
+    if (!entry.content) {
+      yield issueRecord(file, `${entry.name}: ${entry.error ?? 'entry too large'}; skipped`);
+      continue;
+    }
+    const format = formatOf(entry.content.subarray(0, 64 * 1024).toString('utf8'));
+    if (format === undefined) {
+      yield issueRecord(file, `${entry.name}: not a CWE catalogue; skipped`);
+      continue;
+    }
+    yield* READERS[format](Readable.from([entry.content]), `${file}!${entry.name}`);
+  }
+}
+
 async function* readFile(file: string, options: ReadOptions): AsyncGenerator<FeedRecord> {
+  if (ZIP.test(file)) {
+    yield* readZip(file);
+    return;
+  }
   let stream: Readable | undefined;
   try {
     const format = formatOf(await readHead(file));
@@ -108,7 +131,7 @@ async function* read(path: string, options: ReadOptions = {}): AsyncGenerator<Fe
     return;
   }
   try {
-    for await (const file of listFiles(path, (name) => /\.(json|xml|csv)(\.gz)?$/i.test(name))) {
+    for await (const file of listFiles(path, (name) => /\.(json|xml|csv)(\.gz)?$|\.zip$/i.test(name))) {
       yield* readFile(file, options);
     }
   } catch (error) {
@@ -120,7 +143,7 @@ export const cweReader: FeedReader = {
   feed: 'cwe',
   sniff(path: string, head: string): boolean {
     // Directories come with an empty head: only their name can tell.
-    if (head === '') return DIRECTORY_NAME.test(basename(path));
+    if (head === '' || ZIP.test(path)) return DIRECTORY_NAME.test(basename(path));
     return formatOf(head) !== undefined;
   },
   read,

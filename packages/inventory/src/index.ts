@@ -1,0 +1,15 @@
+export { parseApkInstalled } from './apk/apk-installed.ts';
+export { DETECTION_HEAD_CHARS, detectInventoryFormat } from './detect-inventory.ts';
+export { parseDpkgStatus } from './dpkg/dpkg-status.ts';
+export { parsePackageLock } from './npm/package-lock.ts';
+export { parseOsRelease } from './os-release/os-release.ts';
+export { INVENTORY_PARSERS, parseInventoryFile, parseInventoryText } from './parse-inventory.ts';
+export type { InventoryParser } from './parse-inventory.ts';
+export { parsePnpmLock } from './pnpm/pnpm-lock.ts';
+export { parseRpmQa, parseSourceRpm } from './rpm/rpm-qa.ts';
+export { parseCycloneDxJson, parseCycloneDxXml } from './sbom/cyclonedx.ts';
+export { packageFromPurl } from './sbom/purl-package.ts';
+export type { ComponentHints } from './sbom/purl-package.ts';
+export { parseSpdxJson } from './sbom/spdx.ts';
+export { parseVulsScan } from './vuls/vuls-scan.ts';
+export { parseYarnLock } from './yarn/yarn-lock.ts';
