@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   PW_ERR_FILE_NOT_FOUND: { message: 'File not found', status: 404 },
   PW_ERR_FEED_UNAVAILABLE: { message: 'A feed could not be fetched', status: 502 },
   PW_ERR_USAGE: { message: 'Invalid command-line usage', status: 400 },
+  PW_ERR_DATABASE: { message: 'The database could not be reached or refused an operation', status: 503 },
+  PW_ERR_MIGRATION: { message: 'A database schema migration failed', status: 500 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -174,3 +174,20 @@ export interface CveRecord {
   kevDateAdded?: string;
   references: Reference[];
 }
+
+const CVE_ID = /\bCVE-\d{4}-\d{4,}\b/g;
+
+/**
+ * CVE ids an advisory speaks about: its own ids and aliases, and the CVEs it fixes but is not
+ * identical to (`related`, and the CVE pages its references point at: AlmaLinux and Red Hat
+ * errata list their CVEs only there). Used for enrichment (KEV, EPSS, NVD scores), not identity.
+ */
+export function cveIdsOf(
+  advisory: Pick<Advisory, 'id' | 'aliases' | 'upstream' | 'related' | 'references'>,
+): string[] {
+  const ids = new Set<string>();
+  for (const id of [...allIds(advisory), ...advisory.related]) if (id.startsWith('CVE-')) ids.add(id);
+  for (const reference of advisory.references)
+    for (const match of reference.url.matchAll(CVE_ID)) ids.add(match[0]);
+  return [...ids];
+}

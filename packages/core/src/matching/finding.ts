@@ -43,6 +43,11 @@ export interface Finding {
   id: string;
   /** Every id the vulnerability is known by (CVE, GHSA, USN, DSA, ALSA...). */
   aliases: string[];
+  /**
+   * CVEs the matching advisories fix without being the same vulnerability (an erratum such as
+   * ALSA-2024:1234 fixes several). They feed KEV, EPSS and scoring.
+   */
+  relatedCves?: string[];
   package: FindingPackage;
   /** The lowest version that fixes every matching advisory; absent when no fix is published. */
   fixedVersion?: string;

@@ -1,5 +1,5 @@
 import type { Advisory } from '../intel/advisory.ts';
-import { allIds } from '../intel/advisory.ts';
+import { allIds, cveIdsOf } from '../intel/advisory.ts';
 import type { IntelLookup } from '../intel/intel-lookup.ts';
 import { EMPTY_INTEL } from '../intel/intel-lookup.ts';
 import type { InstalledPackage } from '../inventory/installed-package.ts';
@@ -81,7 +81,7 @@ export function findingsForTuple(
   for (const group of groupByVulnerability(hits)) {
     const advisories = group.map((h) => h.entry.advisory);
     const ids = [...new Set(advisories.flatMap(allIds))];
-    const cveIds = ids.filter((id) => id.startsWith('CVE-'));
+    const cveIds = [...new Set(advisories.flatMap(cveIdsOf))].sort();
     const cves = cveIds.map((id) => intel.cve(id)).filter((c) => c !== undefined);
     const evidence: FindingEvidence[] = group.map(({ entry, hit }) => {
       const item: FindingEvidence = {
@@ -120,6 +120,8 @@ export function findingsForTuple(
       evidence,
     };
     if (fixedVersion !== undefined) finding.fixedVersion = fixedVersion;
+    const relatedCves = cveIds.filter((cve) => !ids.includes(cve));
+    if (relatedCves.length > 0) finding.relatedCves = relatedCves;
     const summary =
       advisories.find((a) => a.summary)?.summary ?? cves.find((c) => c.description)?.description;
     if (summary !== undefined) finding.summary = summary;
