@@ -171,7 +171,6 @@ for (let h = 0; h < HOSTS; h++) {
 const buildTime = ms(t0);
 
 // 4. Match: every distinct tuple once, then each host's rows against the vulnerable bitmap.
-t0 = performance.now();
 const matchStart = performance.now();
 const matched = fleet.matchPending();
 let vulnerableRows = 0;

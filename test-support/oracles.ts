@@ -14,10 +14,14 @@ export function dpkgLessThan(pairs: readonly (readonly [string, string])[]): boo
   const input = join(dir, 'pairs');
   writeFileSync(input, pairs.map(([a, b], i) => `${i}\t${a}\t${b}`).join('\n') + '\n');
   const script = `while IFS=$'\\t' read -r i a b; do if dpkg --compare-versions "$a" lt "$b"; then echo "$i 1"; else echo "$i 0"; fi; done`;
-  const out = execFileSync('bash', ['-c', `split -n l/2 -d ${input} ${input}. && for f in ${input}.0*; do (${script}) < "$f" & done; wait`], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    'bash',
+    ['-c', `split -n l/2 -d ${input} ${input}. && for f in ${input}.0*; do (${script}) < "$f" & done; wait`],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const result = new Array<boolean>(pairs.length);
   for (const line of out.trim().split('\n')) {
     const [i, bit] = line.split(' ');

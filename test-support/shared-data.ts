@@ -19,7 +19,9 @@ export function sharedDataPath(relative: string): string | undefined {
   if (existsSync(path)) return path;
   if (!warned.has(relative)) {
     warned = new Set(warned).add(relative);
-    console.warn(`[patchwarden tests] SKIP: ${path} is absent (../shared/data not present); data-driven check skipped`);
+    console.warn(
+      `[patchwarden tests] SKIP: ${path} is absent (../shared/data not present); data-driven check skipped`,
+    );
   }
   return undefined;
 }

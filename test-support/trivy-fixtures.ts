@@ -47,11 +47,21 @@ export function loadTrivyAdvisories(fixtureDir: string, files: readonly string[]
           const value = vuln.value ?? {};
           let affected: AffectedPackage;
           if (Array.isArray(value.VulnerableVersions)) {
-            const { ranges, versions } = semverExpressionToOsv((value.VulnerableVersions as string[]).join(' || '));
+            const { ranges, versions } = semverExpressionToOsv(
+              (value.VulnerableVersions as string[]).join(' || '),
+            );
             affected = { ecosystem, name: pkg.bucket!, ranges, versions };
           } else {
-            const events = [{ introduced: '0' }, ...(value.FixedVersion ? [{ fixed: String(value.FixedVersion) }] : [])];
-            affected = { ecosystem, name: pkg.bucket!, ranges: [{ type: 'ECOSYSTEM', events }], versions: [] };
+            const events = [
+              { introduced: '0' },
+              ...(value.FixedVersion ? [{ fixed: String(value.FixedVersion) }] : []),
+            ];
+            affected = {
+              ecosystem,
+              name: pkg.bucket!,
+              ranges: [{ type: 'ECOSYSTEM', events }],
+              versions: [],
+            };
           }
           const id = vuln.key!;
           const key = `${ecosystem}/${id}`;
@@ -86,11 +96,19 @@ export interface GoldenFinding {
   fixed: string | undefined;
 }
 
-export function loadGolden(path: string): { os?: { Family: string; Name: string }; findings: GoldenFinding[] } {
+export function loadGolden(path: string): {
+  os?: { Family: string; Name: string };
+  findings: GoldenFinding[];
+} {
   const golden = JSON.parse(readFileSync(path, 'utf8')) as {
     Metadata?: { OS?: { Family: string; Name: string } };
     Results?: {
-      Vulnerabilities?: { VulnerabilityID: string; PkgName: string; InstalledVersion: string; FixedVersion?: string }[];
+      Vulnerabilities?: {
+        VulnerabilityID: string;
+        PkgName: string;
+        InstalledVersion: string;
+        FixedVersion?: string;
+      }[];
     }[];
   };
   const findings = (golden.Results ?? []).flatMap((r) =>
