@@ -3,3 +3,4 @@ export * from './versions/index.ts';
 export * from './intel/index.ts';
 export * from './inventory/index.ts';
 export * from './matching/index.ts';
+export * from './assets/index.ts';
