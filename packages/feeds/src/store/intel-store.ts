@@ -46,7 +46,11 @@ export class IntelStore implements IntelLookup {
   upsertAdvisory(advisory: Advisory): UpsertOutcome {
     const key = advisoryKey(advisory.source, advisory.id);
     const current = this.#advisories.get(key);
-    if (current && !newer(advisory.modified, current.modified)) return 'unchanged';
+    if (current && !newer(advisory.modified, current.modified)) {
+      // Feeds without modification times (Go's vulndb writes the zero time): content decides.
+      const timeless = Date.parse(advisory.modified) < Date.parse('0002-01-01T00:00:00Z');
+      if (!timeless || JSON.stringify(current) === JSON.stringify(advisory)) return 'unchanged';
+    }
     this.#advisories.set(key, advisory);
     return current ? 'updated' : 'inserted';
   }

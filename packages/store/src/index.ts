@@ -1,0 +1,10 @@
+export * from './database/open-database.ts';
+export * from './database/database-url.ts';
+export * from './dialect/pglite/pglite-dialect.ts';
+export * from './dialect/pglite/pglite-driver.ts';
+export * from './schema/schema.ts';
+export * from './migrations/migrate-to-latest.ts';
+export * from './intel/intel-repository.ts';
+export * from './intel/sync-status.ts';
+export * from './intel/stored-intel-lookup.ts';
+export type { LoadIntelOptions } from './intel/load-intel-lookup.ts';
