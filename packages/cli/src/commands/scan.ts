@@ -3,9 +3,13 @@ import { writeFile } from 'node:fs/promises';
 import { Command, Option } from '@commander-js/extra-typings';
 import type { SeverityLabel } from '@patchwarden/core';
 import { SEVERITY_RANK, pwError } from '@patchwarden/core';
+import type { FeedKind } from '@patchwarden/feeds';
+import { IntelRepository } from '@patchwarden/store';
 import { renderScan } from '../output/render.ts';
 import { defaultFeedMirror } from '../paths.ts';
+import type { StoredIntel } from '../scan/run-scan.ts';
 import { runScan } from '../scan/run-scan.ts';
+import { openStore } from '../store/open-store.ts';
 import { Progress } from '../progress.ts';
 
 const FORMATS = ['table', 'json', 'sarif', 'csv'] as const;
@@ -23,10 +27,13 @@ export function scanCommand(setExitCode: (code: number) => void) {
       '[inventory...]',
       'inventory files; several files may describe one host (dpkg status + os-release)',
     )
-    .requiredOption(
+    .option(
       '-f, --feeds <paths...>',
-      'feed files or directories (OSV, NVD, CVE 5, KEV, EPSS, CWE, distro)',
+      'feed files or directories (OSV, NVD, CVE 5, KEV, EPSS, CWE, distro); default: the mirror `feeds sync` fills',
     )
+    .option('--store', 'use the intelligence imported into the database (`feeds import`) instead of --feeds')
+    .option('--data-dir <dir>', 'embedded database directory (default: $PATCHWARDEN_HOME/data)')
+    .option('--database-url <url>', 'PostgreSQL server (default: $DATABASE_URL)')
     .option('--local', "also scan this machine's own package databases and /etc/os-release")
     .addOption(new Option('--format <format>', 'output format').choices(FORMATS).default('table' as const))
     .addOption(
@@ -43,7 +50,7 @@ export function scanCommand(setExitCode: (code: number) => void) {
         throw pwError('PW_ERR_USAGE', 'Nothing to scan: name inventory files or pass --local');
       }
       const feeds = options.feeds ?? [defaultFeedMirror()];
-      if (!options.feeds && !existsSync(feeds[0]!)) {
+      if (!options.store && !options.feeds && !existsSync(feeds[0]!)) {
         throw pwError(
           'PW_ERR_USAGE',
           `No feeds: pass --feeds <files or directories>, or run "patchwarden feeds sync" to fill ${feeds[0]}`,
@@ -51,9 +58,23 @@ export function scanCommand(setExitCode: (code: number) => void) {
       }
       const progress = new Progress(!options.quiet);
       const started = performance.now();
+      const database = options.store ? await openStore(options) : undefined;
+      let stored: StoredIntel | undefined;
+      if (database) {
+        const repository = new IntelRepository(database);
+        stored = {
+          advisories: repository.streamAdvisories(),
+          lookup: await repository.loadIntelLookup(),
+          feeds: (await repository.syncHistory(20)).map((r) => ({
+            ...r,
+            path: r.source,
+            feed: r.feed as FeedKind,
+          })),
+        };
+      }
       const result = await runScan({
         inventory: files,
-        feeds,
+        ...(stored ? { stored } : { feeds }),
         onInventory: (f) => progress.note(`inventory ${f.file}: ${f.format}, ${f.packages.length} packages`),
         importOptions: {
           onProgress: (p) => progress.update(`feeds ${p.feed} ${p.file}: ${p.records} records`),
@@ -61,7 +82,8 @@ export function scanCommand(setExitCode: (code: number) => void) {
         },
       });
       progress.done();
-      for (const status of result.feeds) {
+      await database?.close();
+      for (const status of options.store ? [] : result.feeds) {
         if (!status.ok) progress.note(`feeds: ${status.path}: FAILED: ${status.error}`);
         else if (status.skipped > 0) {
           const first = status.issues[0];
@@ -71,10 +93,10 @@ export function scanCommand(setExitCode: (code: number) => void) {
           progress.note(`feeds: ${status.path}: ${status.skipped} bad records skipped${where}`);
         }
       }
-      const counts = result.store.counts();
       progress.note(
-        `feeds: ${counts.advisories} advisories, ${counts.cves} CVE records, ${counts.kev} KEV, ${counts.epss} EPSS, ` +
-          `${counts.cwe} CWE; scanned in ${Math.round(performance.now() - started)} ms`,
+        `feeds: ${Object.entries(result.counts)
+          .map(([kind, n]) => `${n} ${kind}`)
+          .join(', ')}; scanned in ${Math.round(performance.now() - started)} ms`,
       );
       const unsupported = Object.entries(result.index.unsupportedEcosystems);
       if (unsupported.length > 0) {

@@ -2,10 +2,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asPatchwardenError, pwError } from '@patchwarden/core';
 import { detectFeed } from '../detect-feed.ts';
-import type { FeedReader, FeedRecord } from '../feed-record.ts';
+import type { FeedKind, FeedReader, FeedRecord } from '../feed-record.ts';
 import { ALL_READERS } from '../readers.ts';
 import { isMirrorBookkeepingFile } from '../sync/mirror-metadata.ts';
-import type { FeedSyncStatus, IntelStore } from '../store/intel-store.ts';
+import type { FeedSyncStatus } from '../store/intel-store.ts';
 import { MAX_KEPT_ISSUES } from '../store/intel-store.ts';
 
 export interface ImportProgress {
@@ -49,9 +49,30 @@ function modifiedOf(record: FeedRecord): string | undefined {
   return undefined;
 }
 
-/** Imports one file with a known reader into the store, recording its sync status. */
+export type IntelRecord = Exclude<FeedRecord, { kind: 'issue' }>;
+
+export interface WriteCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+/**
+ * Where imported records go: the in-memory IntelStore for an offline scan, or the database. Each
+ * `write` is atomic: a batch is stored whole or not at all.
+ */
+export interface IntelSink {
+  write(records: readonly IntelRecord[]): Promise<WriteCounts>;
+  /** Newest `modified` of the last successful import of this file, for incremental imports. */
+  lastSync(feed: FeedKind, path: string): Promise<string | undefined>;
+  recordStatus(status: FeedSyncStatus): Promise<void>;
+}
+
+const BATCH = 500;
+
+/** Imports one file with a known reader into the sink, recording its sync status. */
 export async function importFile(
-  store: IntelStore,
+  sink: IntelSink,
   reader: FeedReader,
   file: string,
   options: ImportOptions = {},
@@ -68,10 +89,21 @@ export async function importFile(
     skipped: 0,
     issues: [],
   };
-  const since = options.incremental ? store.lastSync(reader.feed, file) : undefined;
   let bytesRead = 0;
   let totalBytes: number | undefined;
+  let batch: IntelRecord[] = [];
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const counts = await sink.write(batch);
+    batch = [];
+    status.inserted += counts.inserted;
+    status.updated += counts.updated;
+    status.unchanged += counts.unchanged;
+  };
   try {
+    const last = options.incremental ? await sink.lastSync(reader.feed, file) : undefined;
+    // A feed without modification times (Go's zero time) cannot be read incrementally.
+    const since = last !== undefined && last >= '0002' ? last : undefined;
     for await (const record of reader.read(file, {
       ...(since !== undefined ? { since } : {}),
       onProgress: (read, total) => {
@@ -85,7 +117,8 @@ export async function importFile(
         continue;
       }
       status.records++;
-      status[store.apply(record)]++;
+      batch.push(record);
+      if (batch.length >= BATCH) await flush();
       const modified = modifiedOf(record);
       if (
         modified !== undefined &&
@@ -97,6 +130,7 @@ export async function importFile(
         options.onProgress({ file, feed: reader.feed, records: status.records, bytesRead, totalBytes });
       }
     }
+    await flush();
     status.ok = true;
   } catch (thrown) {
     const error = asPatchwardenError(thrown);
@@ -104,7 +138,7 @@ export async function importFile(
   }
   status.finishedAt = new Date().toISOString();
   options.onProgress?.({ file, feed: reader.feed, records: status.records, bytesRead, totalBytes });
-  store.recordStatus(status);
+  await sink.recordStatus(status);
   return status;
 }
 
@@ -113,7 +147,7 @@ export async function importFile(
  * from its content. A file that fails is recorded as failed; the others still import.
  */
 export async function importFeeds(
-  store: IntelStore,
+  sink: IntelSink,
   paths: readonly string[],
   options: ImportOptions = {},
 ): Promise<FeedSyncStatus[]> {
@@ -126,7 +160,7 @@ export async function importFeeds(
         options.onUnrecognised?.(file);
         continue;
       }
-      statuses.push(await importFile(store, reader, file, options));
+      statuses.push(await importFile(sink, reader, file, options));
     }
   }
   return statuses;

@@ -1,6 +1,7 @@
 import type { Advisory, CveRecord, CweEntry, EpssScore, IntelLookup, KevEntry } from '@patchwarden/core';
 import { advisoryKey } from '@patchwarden/core';
 import type { FeedKind, FeedRecord, ImportIssue } from '../feed-record.ts';
+import type { IntelRecord, IntelSink, WriteCounts } from '../import/import-feeds.ts';
 
 export type UpsertOutcome = 'inserted' | 'updated' | 'unchanged';
 
@@ -35,7 +36,7 @@ function newer(candidate: string | undefined, current: string | undefined): bool
  * are idempotent and keep the newer record by `modified`, so importing the same files twice, or
  * an older copy after a newer one, changes nothing.
  */
-export class IntelStore implements IntelLookup {
+export class IntelStore implements IntelLookup, IntelSink {
   readonly #advisories = new Map<string, Advisory>();
   readonly #cves = new Map<string, CveRecord>();
   readonly #kev = new Map<string, KevEntry>();
@@ -147,7 +148,13 @@ export class IntelStore implements IntelLookup {
     return this.#cwe.get(id);
   }
 
-  recordStatus(status: FeedSyncStatus): void {
+  async write(records: readonly IntelRecord[]): Promise<WriteCounts> {
+    const counts: WriteCounts = { inserted: 0, updated: 0, unchanged: 0 };
+    for (const record of records) counts[this.apply(record)]++;
+    return counts;
+  }
+
+  async recordStatus(status: FeedSyncStatus): Promise<void> {
     this.#status.push(status);
   }
 
@@ -156,7 +163,7 @@ export class IntelStore implements IntelLookup {
   }
 
   /** Newest `modified` of a successful earlier import of `path`, for incremental re-import. */
-  lastSync(feed: FeedKind, path: string): string | undefined {
+  async lastSync(feed: FeedKind, path: string): Promise<string | undefined> {
     for (let i = this.#status.length - 1; i >= 0; i--) {
       const status = this.#status[i]!;
       if (status.feed === feed && status.path === path && status.ok) return status.newestModified;
