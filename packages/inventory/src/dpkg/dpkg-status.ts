@@ -64,7 +64,9 @@ export function parseDpkgStatus(text: string, file: string): InventoryFragment {
 
 function isInstalled(status: string): boolean {
   const [, flag, state] = status.split(/\s+/);
-  return flag === 'ok' && (state === 'installed' || state === 'triggers-awaited' || state === 'triggers-pending');
+  return (
+    flag === 'ok' && (state === 'installed' || state === 'triggers-awaited' || state === 'triggers-pending')
+  );
 }
 
 /** `Source: util-linux (2.38.1-5)`: binNMUs and rebuilds carry the source version in brackets. */
