@@ -1,0 +1,3 @@
+export * from './classification-rules.ts';
+export * from './classify-patch.ts';
+export * from './patch-type.ts';
