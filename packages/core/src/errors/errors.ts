@@ -30,6 +30,16 @@ export const ERROR_CODES = {
   PW_ERR_USAGE: { message: 'Invalid command-line usage', status: 400 },
   PW_ERR_DATABASE: { message: 'The database could not be reached or refused an operation', status: 503 },
   PW_ERR_MIGRATION: { message: 'A database schema migration failed', status: 500 },
+  PW_ERR_VALIDATION: { message: 'The request does not match its schema', status: 400 },
+  PW_ERR_BAD_REQUEST: { message: 'The request could not be processed', status: 400 },
+  PW_ERR_NOT_FOUND: { message: 'Not found', status: 404 },
+  PW_ERR_PAYLOAD_TOO_LARGE: { message: 'The request body is too large', status: 413 },
+  PW_ERR_UNSUPPORTED_MEDIA_TYPE: { message: 'The request body has an unsupported content type', status: 415 },
+  PW_ERR_RATE_LIMITED: { message: 'Too many requests', status: 429 },
+  PW_ERR_INTERNAL: { message: 'Internal server error', status: 500 },
+  PW_ERR_UNAUTHENTICATED: { message: 'Authentication is required', status: 401 },
+  PW_ERR_FORBIDDEN: { message: 'Not allowed', status: 403 },
+  PW_ERR_CONFLICT: { message: 'The request conflicts with the current state', status: 409 },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
