@@ -22,6 +22,7 @@ describe('pointerToPath', () => {
   it('reads digits as indexes and unescapes ~1 and ~0', () => {
     expect(pointerToPath('/items/2/a~1b~0c')).toEqual(['items', 2, 'a/b~c']);
     expect(pointerToPath('')).toEqual([]);
+    expect(pointerToPath('/')).toEqual(['']);
   });
 
   test.prop([

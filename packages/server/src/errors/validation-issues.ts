@@ -31,7 +31,8 @@ export function formatIssuePath(context: string, path: readonly PropertyKey[]): 
  * say whether `2` is an index or a key, so all-digit segments are read as indexes.
  */
 export function pointerToPath(pointer: string): PropertyKey[] {
-  if (pointer === '' || pointer === '/') return [];
+  // `/` is the key "" (RFC 6901), not the root.
+  if (pointer === '') return [];
   return pointer
     .replace(/^\//, '')
     .split('/')
