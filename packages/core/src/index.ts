@@ -6,3 +6,4 @@ export * from './matching/index.ts';
 export * from './assets/index.ts';
 export * from './risk/index.ts';
 export * from './patches/index.ts';
+export * from './schedule/index.ts';
