@@ -5,6 +5,8 @@ export * from './inventory/index.ts';
 export * from './matching/index.ts';
 export * from './assets/index.ts';
 export * from './agent-protocol/index.ts';
+export * from './auth/index.ts';
 export * from './risk/index.ts';
 export * from './patches/index.ts';
 export * from './schedule/index.ts';
+export * from './policy/index.ts';

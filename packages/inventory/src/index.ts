@@ -13,3 +13,4 @@ export type { ComponentHints } from './sbom/purl-package.ts';
 export { parseSpdxJson } from './sbom/spdx.ts';
 export { parseVulsScan } from './vuls/vuls-scan.ts';
 export { parseYarnLock } from './yarn/yarn-lock.ts';
+export { parseAssetCsv, parseAssetJson, parseAssetList } from './assets/asset-list.ts';

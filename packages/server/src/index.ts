@@ -24,3 +24,4 @@ export { installShutdownHandlers, type ShutdownHandle, type ShutdownOptions } fr
 export { startServer, type ListenOptions } from './lifecycle/start-server.ts';
 export { API_VERSION } from './version/version-route.ts';
 export type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
+export * from './auth/index.ts';

@@ -1,5 +1,5 @@
 import type { Advisory } from '@patchwarden/core';
-import { allIds, normalizePackageName, pwError } from '@patchwarden/core';
+import { allIds, matchEcosystem, normalizePackageName, pwError } from '@patchwarden/core';
 
 /**
  * The key rows an advisory is found by: one per distinct (ecosystem, normalised package name),
@@ -9,11 +9,13 @@ export function packageKeys(advisory: Advisory): [ecosystem: string, name: strin
   const seen = new Set<string>();
   const keys: [string, string][] = [];
   for (const affected of advisory.affected) {
+    // Keyed by the ecosystem hosts are matched under (Red Hat's `::repository` suffix dropped).
+    const ecosystem = matchEcosystem(affected.ecosystem);
     const name = normalizePackageName(affected.ecosystem, affected.name);
-    const key = `${affected.ecosystem}\u0000${name}`;
+    const key = `${ecosystem}\u0000${name}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    keys.push([affected.ecosystem, name]);
+    keys.push([ecosystem, name]);
   }
   return keys;
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Transaction } from 'kysely';
 import type { Advisory, CveRecord, CweEntry, EpssScore, KevEntry } from '@patchwarden/core';
-import { normalizePackageName, PatchwardenError, pwError } from '@patchwarden/core';
+import { matchEcosystem, normalizePackageName, PatchwardenError, pwError } from '@patchwarden/core';
 import type { Database } from '../database/open-database.ts';
 import type { Schema } from '../schema/schema.ts';
 import { jsonbParam, jsonbText } from '../sql/jsonb-param.ts';
@@ -411,7 +411,10 @@ export class IntelRepository {
   /** Advisories naming any of these packages (names compared as each ecosystem's registry does). */
   async advisoriesForPackages(keys: readonly PackageKey[]): Promise<Advisory[]> {
     const unique = newestByKey(
-      keys.map((key): [string, string] => [key.ecosystem, normalizePackageName(key.ecosystem, key.name)]),
+      keys.map((key): [string, string] => [
+        matchEcosystem(key.ecosystem),
+        normalizePackageName(key.ecosystem, key.name),
+      ]),
       ([ecosystem, name]) => `${ecosystem}\u0000${name}`,
       () => false,
     );

@@ -1,5 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as intel0001 from './0001-intel.ts';
+import * as assets0002 from './0002-assets.ts';
+import * as auth0003 from './0003-auth.ts';
 
 /**
  * Every migration, by name; names sort in the order they run. A static list (not a folder scan)
@@ -7,6 +9,8 @@ import * as intel0001 from './0001-intel.ts';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-intel': intel0001,
+  '0002-assets': assets0002,
+  '0003-auth': auth0003,
 });
 
 export const migrationProvider: MigrationProvider = Object.freeze({

@@ -1,6 +1,8 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { Advisory, CveRecord, KevEntry } from '@patchwarden/core';
 import type { SyncIssue } from '../intel/sync-status.ts';
+import type { AssetsSchema } from './assets-schema.ts';
+import type { AuthSchema } from './auth-schema.ts';
 
 /** timestamptz: read as a Date, written as a Date or an RFC 3339 string. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -85,7 +87,7 @@ export interface CweTable {
 }
 
 /** The whole schema as Kysely sees it; migrations under src/migrations/ create it. */
-export interface Schema {
+export interface Schema extends AuthSchema, AssetsSchema {
   feed_sync: FeedSyncTable;
   advisories: AdvisoriesTable;
   advisory_packages: AdvisoryPackagesTable;

@@ -1,0 +1,3 @@
+export * from './permissions.ts';
+export * from './role-binding.ts';
+export * from './authorize.ts';

@@ -1,0 +1,16 @@
+export * from './baseline.ts';
+export * from './compile-policy.ts';
+export * from './conditions.ts';
+export * from './default-policy.ts';
+export * from './disruption.ts';
+export * from './emergency.ts';
+export * from './exceptions.ts';
+export * from './finding-decision.ts';
+export * from './patch-queue.ts';
+export * from './policy-context.ts';
+export * from './policy-document.ts';
+export type { PolicyIssue } from './policy-error.ts';
+export * from './policy-finding.ts';
+export * from './policy-schema.ts';
+export * from './sla.ts';
+export * from './what-if.ts';

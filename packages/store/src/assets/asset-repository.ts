@@ -1,0 +1,682 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Transaction } from 'kysely';
+import type {
+  Asset,
+  AssetFacts,
+  AssetFilter,
+  AssetRecord,
+  AssetSource,
+  InstalledPackage,
+  MatchTarget,
+  MergeAttribute,
+  MergeRule,
+} from '@patchwarden/core';
+import {
+  assetFactsFromRecord,
+  assetFromFacts,
+  compileAssetFilter,
+  DEFAULT_STALE_AFTER_DAYS,
+  findMergeCandidate,
+  isIdentifyingHostname,
+  isIdentifyingIp,
+  isIdentifyingMac,
+  MERGE_ATTRIBUTES,
+  mergeAsset,
+  normalizeAssetFacts,
+  PatchwardenError,
+  pwError,
+  validateAssetRecords,
+} from '@patchwarden/core';
+import type { Database } from '../database/open-database.ts';
+import type { Schema } from '../schema/schema.ts';
+import { jsonbParam } from '../sql/jsonb-param.ts';
+import { chunks } from '../util/batches.ts';
+import { assetFilterWhere } from './asset-filter-sql.ts';
+import type { AssetRow, SourceReport, StoredAsset } from './asset-rows.ts';
+import { ASSET_SELECT, assetFromRow, writeAssets, writeSourceReports } from './asset-rows.ts';
+import type { PackageDetails } from './inventory-sets.ts';
+import { canonicalSet, packageFromItem } from './inventory-sets.ts';
+
+type Tx = Transaction<Schema>;
+
+/** What one source says about one asset (an agent check-in, a scanner host, an SBOM subject). */
+export interface AssetReport {
+  source: AssetSource;
+  facts: AssetFacts;
+  /** When the source observed it (RFC 3339); defaults to `now`. */
+  reportedAt?: string;
+}
+
+export interface UpsertResult {
+  asset: Asset;
+  /** How the report was recognised as an existing asset (`none`: a new asset). */
+  rule: MergeRule;
+  created: boolean;
+  /** Attributes the report set or replaced. */
+  changed: MergeAttribute[];
+}
+
+export interface ImportedRow {
+  line?: number;
+  record?: string;
+  assetId: string;
+  rule: MergeRule;
+  created: boolean;
+}
+
+export interface ImportResult {
+  created: number;
+  merged: number;
+  rows: ImportedRow[];
+}
+
+export interface ListOptions {
+  /** The instant `stale:` is judged at (RFC 3339); the store never reads a clock for it. */
+  now: string;
+  staleAfterDays?: number;
+  /** Page size, 1 to 1000 (default 100). */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface AssetPage {
+  items: Asset[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
+/** What a person may edit. `null` clears an attribute; lists are replaced as given. */
+export type AssetPatch = {
+  [
+    K in
+      | 'name'
+      | 'kind'
+      | 'hostname'
+      | 'fqdn'
+      | 'os'
+      | 'environment'
+      | 'businessImpact'
+      | 'exposure'
+      | 'dataSensitivity'
+      | 'ownerTeam'
+      | 'location'
+      | 'timeZone'
+      | 'ips'
+      | 'macs'
+      | 'tags'
+      | 'services'
+      | 'assetClasses'
+  ]?: Asset[K] | null;
+};
+
+export interface InventoryResult {
+  setId: number;
+  /** The set's content address. */
+  setHash: string;
+  /** The set already existed (another asset, or an earlier report, had the same packages). */
+  reused: boolean;
+  /** The asset now points at another set than before (its findings need recomputing). */
+  changed: boolean;
+  /** False when a newer inventory was already stored: an older report never replaces it. */
+  applied: boolean;
+  packages: number;
+  /** Tuples seen for the first time anywhere in the fleet. */
+  newTuples: number;
+}
+
+export interface StoredInventory {
+  setId: number;
+  setHash: string;
+  /** The hash the reporter gave (the agent's inventoryHash), else the set's. */
+  hash: string;
+  receivedAt: string;
+  packages: InstalledPackage[];
+}
+
+export interface SetItemRow {
+  tupleId: number;
+  tuple: MatchTarget;
+  package: InstalledPackage;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MERGE_LOCK = sql`hashtextextended('patchwarden:asset-merge', 0)`;
+const ITEM_BATCH = 5_000;
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1_000;
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function encodeCursor(row: { name: string; id: string }): string {
+  return Buffer.from(JSON.stringify([row.name, row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (
+      Array.isArray(value) &&
+      typeof value[0] === 'string' &&
+      typeof value[1] === 'string' &&
+      UUID.test(value[1])
+    ) {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // Reported below.
+  }
+  throw pwError('PW_ERR_BAD_REQUEST', 'Invalid page cursor', { field: 'cursor' });
+}
+
+/** Reported facts checked as an import row is, plus the facts only software on the host knows. */
+function validatedFacts(facts: AssetFacts): AssetFacts {
+  const { kernel, rebootRequired, ...rest } = facts;
+  const values = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  const checked = assetFactsFromRecord({ file: 'report', values }, { requireIdentity: true });
+  if (facts.os?.ecosystem !== undefined && checked.os) checked.os.ecosystem = facts.os.ecosystem;
+  if (kernel !== undefined && kernel !== '') checked.kernel = kernel;
+  if (rebootRequired !== undefined) checked.rebootRequired = rebootRequired;
+  return checked;
+}
+
+/** In-memory view of the assets one merge transaction may touch, indexed by identifier. */
+class MergePool {
+  readonly #entries = new Map<string, StoredAsset & { dirty: boolean }>();
+  readonly #index = new Map<string, Set<string>>();
+
+  add(stored: StoredAsset, dirty: boolean): void {
+    this.#entries.set(stored.asset.id, { ...stored, dirty });
+    for (const key of MergePool.keys(stored.asset)) {
+      let ids = this.#index.get(key);
+      if (!ids) this.#index.set(key, (ids = new Set()));
+      ids.add(stored.asset.id);
+    }
+  }
+
+  get(id: string): StoredAsset | undefined {
+    return this.#entries.get(id);
+  }
+
+  candidates(facts: AssetFacts): Asset[] {
+    const ids = new Set<string>();
+    for (const key of MergePool.keys(facts)) for (const id of this.#index.get(key) ?? []) ids.add(id);
+    return [...ids].map((id) => this.#entries.get(id)!.asset);
+  }
+
+  dirty(): StoredAsset[] {
+    return [...this.#entries.values()].filter((entry) => entry.dirty);
+  }
+
+  static keys(facts: AssetFacts): string[] {
+    const keys: string[] = [];
+    if (facts.fqdn) keys.push(`f:${facts.fqdn}`);
+    if (facts.hostname && isIdentifyingHostname(facts.hostname)) keys.push(`h:${facts.hostname}`);
+    for (const mac of facts.macs ?? []) if (isIdentifyingMac(mac)) keys.push(`m:${mac}`);
+    for (const ip of facts.ips ?? []) if (isIdentifyingIp(ip)) keys.push(`i:${ip}`);
+    return keys;
+  }
+}
+
+/**
+ * The asset inventory (CMDB): assets merged from every source by the core's rules, their
+ * installed software as content-addressed package sets, and the lookups findings need.
+ * Every write is one transaction. Methods take the time they act at (`now`, `receivedAt`).
+ */
+export class AssetRepository {
+  readonly #database: Database;
+
+  constructor(database: Database) {
+    this.#database = database;
+  }
+
+  async #write<T>(what: string, fn: (trx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await this.#database.transaction(fn);
+    } catch (error) {
+      if (error instanceof PatchwardenError) throw error;
+      throw pwError('PW_ERR_DATABASE', `${what} failed: ${reasonOf(error)}`, {}, error);
+    }
+  }
+
+  /**
+   * Merges reports into the store, in order; all assets any of them may match are loaded once.
+   * Merges are serialised across processes by a transaction-level advisory lock, so that two
+   * reports of one new host never create it twice.
+   */
+  async #merge(trx: Tx, reports: readonly (AssetReport & { facts: AssetFacts; reportedAt: string })[]) {
+    await sql`select pg_advisory_xact_lock(${MERGE_LOCK})`.execute(trx);
+    const keys = {
+      fqdn: new Set<string>(),
+      hostname: new Set<string>(),
+      mac: new Set<string>(),
+      ip: new Set<string>(),
+    };
+    for (const { facts } of reports) {
+      for (const key of MergePool.keys(facts)) {
+        const value = key.slice(2);
+        if (key.startsWith('f:')) keys.fqdn.add(value);
+        else if (key.startsWith('h:')) keys.hostname.add(value);
+        else if (key.startsWith('m:')) keys.mac.add(value);
+        else keys.ip.add(value);
+      }
+    }
+    const list = (values: Set<string>) => jsonbParam([...values]);
+    const { rows } = await sql<AssetRow>`
+      select ${ASSET_SELECT} from assets a
+      where a.fqdn in (select jsonb_array_elements_text(${list(keys.fqdn)}))
+         or a.hostname in (select jsonb_array_elements_text(${list(keys.hostname)}))
+         or a.macs ?| array(select jsonb_array_elements_text(${list(keys.mac)}))
+         or a.ips ?| array(select jsonb_array_elements_text(${list(keys.ip)}))`.execute(trx);
+    const pool = new MergePool();
+    for (const row of rows) pool.add(assetFromRow(row), false);
+
+    const results: { assetId: string; rule: MergeRule; created: boolean; changed: MergeAttribute[] }[] = [];
+    const sources: SourceReport[] = [];
+    for (const report of reports) {
+      const { asset: match, rule } = findMergeCandidate(report.facts, pool.candidates(report.facts));
+      let stored: StoredAsset;
+      let changed: MergeAttribute[];
+      if (match) {
+        const merged = mergeAsset(match, report.facts, report.source, {
+          provenance: pool.get(match.id)!.provenance,
+          reportedAt: report.reportedAt,
+        });
+        stored = { asset: merged.asset, provenance: merged.provenance };
+        changed = merged.changed;
+      } else {
+        stored = assetFromFacts(randomUUID(), report.facts, report.source, report.reportedAt);
+        changed = Object.keys(stored.provenance) as MergeAttribute[];
+      }
+      pool.add(stored, true);
+      results.push({ assetId: stored.asset.id, rule, created: !match, changed });
+      sources.push({ assetId: stored.asset.id, source: report.source, reportedAt: report.reportedAt, rule });
+    }
+    await writeAssets(trx, pool.dirty());
+    await writeSourceReports(trx, sources);
+    return results;
+  }
+
+  /** Merges one report (agent, scanner, SBOM) into the inventory: the asset and the rule used. */
+  async upsertFromReport(report: AssetReport, now: string): Promise<UpsertResult> {
+    const facts = normalizeAssetFacts(validatedFacts(report.facts));
+    const reportedAt = report.reportedAt ?? now;
+    return this.#write('Storing an asset report', async (trx) => {
+      const [result] = await this.#merge(trx, [{ ...report, facts, reportedAt }]);
+      const asset = (await this.#get(trx, result!.assetId))!.asset;
+      return { asset, rule: result!.rule, created: result!.created, changed: result!.changed };
+    });
+  }
+
+  /**
+   * Imports an asset list (core `AssetRecord`s from a CSV or JSON file, or an API body) in one
+   * transaction. Every record is validated first: if any is bad, nothing is written and the error
+   * names the first bad line (`details.errors` lists every one).
+   */
+  async importAssets(
+    records: readonly AssetRecord[],
+    source: AssetSource,
+    now: string,
+  ): Promise<ImportResult> {
+    const { rows, errors } = validateAssetRecords(records);
+    if (errors.length > 0) {
+      const first = errors[0]!;
+      const more =
+        errors.length > 1 ? ` (and ${errors.length - 1} more bad record${errors.length > 2 ? 's' : ''})` : '';
+      throw pwError('PW_ERR_INVALID_RECORD', `${first.message}${more}; nothing was imported`, {
+        ...first.details,
+        errors: errors.map((error) => error.toJSON()),
+      });
+    }
+    const results = await this.#write('Importing assets', (trx) =>
+      this.#merge(
+        trx,
+        rows.map((row) => ({ source, facts: row.facts, reportedAt: now })),
+      ),
+    );
+    const imported = results.map((result, index): ImportedRow => {
+      const { record } = rows[index]!;
+      const row: ImportedRow = { assetId: result.assetId, rule: result.rule, created: result.created };
+      if (record.line !== undefined) row.line = record.line;
+      if (record.record !== undefined) row.record = record.record;
+      return row;
+    });
+    const created = imported.filter((row) => row.created).length;
+    return { created, merged: imported.length - created, rows: imported };
+  }
+
+  async #get(db: Tx | Database['db'], id: string, forUpdate = false): Promise<StoredAsset | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const { rows } = await sql<AssetRow>`
+      select ${ASSET_SELECT} from assets a where a.id = ${id}::uuid ${forUpdate ? sql`for update` : sql``}`.execute(
+      db,
+    );
+    return rows[0] ? assetFromRow(rows[0]) : undefined;
+  }
+
+  /** One asset, or undefined (also for an id that is not a UUID). */
+  async get(id: string): Promise<Asset | undefined> {
+    return (await this.#get(this.#database.db, id))?.asset;
+  }
+
+  /** Which source set each attribute (for explaining a merge). */
+  async provenanceOf(id: string): Promise<StoredAsset['provenance'] | undefined> {
+    return (await this.#get(this.#database.db, id))?.provenance;
+  }
+
+  /**
+   * A page of assets matching a filter, ordered by name then id (bytewise, the same on every
+   * backend). The filter runs in SQL (every term translates exactly, see asset-filter-sql.ts); each
+   * row is then checked again with the core's `matchesAsset`, which can only drop a row.
+   */
+  async list(filter: AssetFilter, options: ListOptions): Promise<AssetPage> {
+    const limit = options.limit ?? DEFAULT_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw pwError('PW_ERR_BAD_REQUEST', `limit must be an integer from 1 to ${MAX_LIMIT}, not ${limit}`, {
+        field: 'limit',
+      });
+    }
+    const context = { now: options.now, staleAfterDays: options.staleAfterDays ?? DEFAULT_STALE_AFTER_DAYS };
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const { rows } = await sql<AssetRow>`
+      select ${ASSET_SELECT} from assets a
+      where ${assetFilterWhere(filter, context)}
+        ${after ? sql`and (a.name collate "C", a.id) > (${after[0]}, ${after[1]}::uuid)` : sql``}
+      order by a.name collate "C", a.id
+      limit ${sql.lit(limit + 1)}`.execute(this.#database.db);
+    const matches = compileAssetFilter(filter, context);
+    const page = rows.slice(0, limit);
+    const items = page.map((row) => assetFromRow(row).asset).filter(matches);
+    const last = page.at(-1);
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+  }
+
+  /** A person's edit: values set by hand win over every source until edited again. */
+  async update(id: string, patch: AssetPatch): Promise<Asset | undefined> {
+    const values: Record<string, unknown> = {};
+    const cleared: string[] = [];
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      if (value === null) cleared.push(key);
+      else values[key] = value;
+    }
+    for (const key of cleared) {
+      if (key === 'name' || key === 'kind') {
+        throw pwError('PW_ERR_INVALID_RECORD', `patch: ${key} cannot be cleared`, { field: key });
+      }
+    }
+    const facts = assetFactsFromRecord({ file: 'patch', values }, { requireIdentity: false });
+    return this.#write('Updating an asset', async (trx) => {
+      const stored = await this.#get(trx, id, true);
+      if (!stored) return undefined;
+      const asset = structuredClone(stored.asset) as unknown as Record<string, unknown>;
+      const provenance = { ...stored.provenance };
+      for (const key of cleared) {
+        if (['ips', 'macs', 'tags', 'services', 'assetClasses'].includes(key)) asset[key] = [];
+        else delete asset[key];
+        delete provenance[key as MergeAttribute];
+      }
+      for (const [key, value] of Object.entries(facts)) {
+        asset[key] = value;
+        if ((MERGE_ATTRIBUTES as readonly string[]).includes(key))
+          provenance[key as MergeAttribute] = 'manual';
+      }
+      await writeAssets(trx, [{ asset: asset as unknown as Asset, provenance }]);
+      return (await this.#get(trx, id))!.asset;
+    });
+  }
+
+  /** Deletes an asset with its sources, inventory link and findings; false when it did not exist. */
+  async remove(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const result = await this.#database.db.deleteFrom('assets').where('id', '=', id).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /**
+   * Stores an asset's installed software. The package set is content-addressed: when another
+   * asset (or an earlier report) had the same packages, its set is reused and nothing but the link
+   * is written; otherwise new tuples are interned in bulk and the set is written once. An
+   * inventory older than the stored one is ignored (`applied: false`).
+   */
+  async replaceInventory(
+    assetId: string,
+    packages: readonly InstalledPackage[],
+    receivedAt: string,
+    options: { reportedHash?: string } = {},
+  ): Promise<InventoryResult> {
+    const set = canonicalSet(packages);
+    return this.#write('Storing an inventory', async (trx) => {
+      const asset = await this.#get(trx, assetId, true);
+      if (!asset) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
+      const previous = await trx
+        .selectFrom('asset_inventories')
+        .select(['set_id', 'received_at'])
+        .where('asset_id', '=', assetId)
+        .executeTakeFirst();
+      let setId = (
+        await trx.selectFrom('inventory_sets').select('id').where('hash', '=', set.hash).executeTakeFirst()
+      )?.id;
+      const reused = setId !== undefined;
+      let newTuples = 0;
+      if (setId === undefined) {
+        const interned = await this.#internTuples(trx, set.items);
+        newTuples = interned.created;
+        const inserted = await sql<{ id: number }>`
+          insert into inventory_sets (hash, packages) values (${set.hash}, ${set.items.length})
+          on conflict (hash) do nothing returning id`.execute(trx);
+        if (inserted.rows[0]) {
+          setId = inserted.rows[0].id;
+          for (const batch of chunks(
+            set.items.map((item, position) => [position, interned.ids[position], item.details]),
+            ITEM_BATCH,
+          )) {
+            await sql`insert into inventory_set_items (set_id, position, tuple_id, details)
+              select ${setId}, (r->>0)::integer, (r->>1)::bigint, r->2
+              from jsonb_array_elements(${jsonbParam(batch)}) as r`.execute(trx);
+          }
+        } else {
+          // Another transaction wrote the same set meanwhile: it is complete once visible.
+          setId = (
+            await trx
+              .selectFrom('inventory_sets')
+              .select('id')
+              .where('hash', '=', set.hash)
+              .executeTakeFirstOrThrow()
+          ).id;
+        }
+      }
+      const applied = previous === undefined || previous.received_at.getTime() <= Date.parse(receivedAt);
+      if (applied) {
+        await sql`insert into asset_inventories (asset_id, set_id, received_at, hash)
+          values (${assetId}::uuid, ${setId}, ${receivedAt}::timestamptz, ${options.reportedHash ?? set.hash})
+          on conflict (asset_id) do update
+            set set_id = excluded.set_id, received_at = excluded.received_at, hash = excluded.hash`.execute(
+          trx,
+        );
+        await sql`update assets set
+            inventory_at = greatest(inventory_at, ${receivedAt}::timestamptz),
+            last_seen = greatest(last_seen, ${receivedAt}::timestamptz),
+            first_seen = least(first_seen, ${receivedAt}::timestamptz),
+            updated_at = now()
+          where id = ${assetId}::uuid`.execute(trx);
+      }
+      return {
+        setId,
+        setHash: set.hash,
+        reused,
+        changed: applied && previous?.set_id !== setId,
+        applied,
+        packages: set.items.length,
+        newTuples,
+      };
+    });
+  }
+
+  /** Tuple ids for every item, inserting the tuples not seen before (only those: no id is burnt). */
+  async #internTuples(
+    trx: Tx,
+    items: readonly { tuple: MatchTarget; keyName: string }[],
+  ): Promise<{ ids: number[]; created: number }> {
+    const distinct = new Map<string, [string, string, string, string]>();
+    for (const { tuple, keyName } of items) {
+      distinct.set(`${tuple.ecosystem}\u0000${tuple.name}\u0000${tuple.version}`, [
+        tuple.ecosystem,
+        tuple.name,
+        tuple.version,
+        keyName,
+      ]);
+    }
+    const ids = new Map<string, number>();
+    let created = 0;
+    for (const batch of chunks([...distinct.values()], ITEM_BATCH)) {
+      const param = jsonbParam(batch);
+      const inserted = await sql<{ id: number }>`
+        insert into package_tuples (ecosystem, name, version, key_name)
+        select r->>0, r->>1, r->>2, r->>3 from jsonb_array_elements(${param}) as r
+        where not exists (select 1 from package_tuples t
+                          where t.ecosystem = r->>0 and t.name = r->>1 and t.version = r->>2)
+        on conflict do nothing
+        returning id`.execute(trx);
+      created += inserted.rows.length;
+      const { rows } = await sql<{ id: number; ecosystem: string; name: string; version: string }>`
+        select t.id, t.ecosystem, t.name, t.version
+        from jsonb_array_elements(${param}) as r
+        join package_tuples t on t.ecosystem = r->>0 and t.name = r->>1 and t.version = r->>2`.execute(trx);
+      for (const row of rows) ids.set(`${row.ecosystem}\u0000${row.name}\u0000${row.version}`, row.id);
+    }
+    return {
+      ids: items.map(({ tuple }) => ids.get(`${tuple.ecosystem}\u0000${tuple.name}\u0000${tuple.version}`)!),
+      created,
+    };
+  }
+
+  /** The asset's current inventory, or undefined when none was ever received. */
+  async inventoryOf(assetId: string): Promise<StoredInventory | undefined> {
+    if (!UUID.test(assetId)) return undefined;
+    const link = await this.#database.db
+      .selectFrom('asset_inventories as ai')
+      .innerJoin('inventory_sets as s', 's.id', 'ai.set_id')
+      .select(['ai.set_id', 'ai.received_at', 'ai.hash', 's.hash as set_hash'])
+      .where('ai.asset_id', '=', assetId)
+      .executeTakeFirst();
+    if (!link) return undefined;
+    const items = await this.setItems(link.set_id);
+    return {
+      setId: link.set_id,
+      setHash: link.set_hash,
+      hash: link.hash,
+      receivedAt: link.received_at.toISOString(),
+      packages: items.map((item) => item.package),
+    };
+  }
+
+  /** The asset's installed packages (empty when no inventory was received: see `inventoryOf`). */
+  async packagesOf(assetId: string): Promise<InstalledPackage[]> {
+    return (await this.inventoryOf(assetId))?.packages ?? [];
+  }
+
+  /** The items of one package set, in canonical order, with their tuple ids. */
+  async setItems(setId: number): Promise<SetItemRow[]> {
+    const { rows } = await sql<{
+      tuple_id: number;
+      ecosystem: string;
+      name: string;
+      version: string;
+      details: PackageDetails;
+    }>`
+      select i.tuple_id, t.ecosystem, t.name, t.version, i.details
+      from inventory_set_items i join package_tuples t on t.id = i.tuple_id
+      where i.set_id = ${setId}
+      order by i.position`.execute(this.#database.db);
+    return rows.map((row) => {
+      const tuple = { ecosystem: row.ecosystem, name: row.name, version: row.version };
+      return { tupleId: row.tuple_id, tuple, package: packageFromItem(tuple, row.details) };
+    });
+  }
+
+  /** Distinct tuple ids (integers, sorted) per asset: the input of fleet-scale matching. */
+  async tuplesForAssets(assetIds: readonly string[]): Promise<Map<string, number[]>> {
+    const result = new Map<string, number[]>();
+    const valid = assetIds.filter((id) => UUID.test(id));
+    for (const batch of chunks(valid, ITEM_BATCH)) {
+      const { rows } = await sql<{ asset_id: string; tuples: number[] }>`
+        select ai.asset_id, jsonb_agg(distinct i.tuple_id) as tuples
+        from asset_inventories ai join inventory_set_items i on i.set_id = ai.set_id
+        where ai.asset_id in (select (jsonb_array_elements_text(${jsonbParam(batch)}))::uuid)
+        group by ai.asset_id`.execute(this.#database.db);
+      for (const row of rows)
+        result.set(
+          row.asset_id,
+          [...row.tuples].sort((a, b) => a - b),
+        );
+    }
+    return result;
+  }
+
+  /**
+   * Package sets holding any tuple under these (ecosystem, normalised name) keys, with the assets
+   * that currently point at them: who is exposed when advisories for those packages change.
+   */
+  async setsWithPackages(
+    keys: readonly [ecosystem: string, keyName: string][],
+  ): Promise<Map<number, string[]>> {
+    const sets = new Map<number, string[]>();
+    for (const batch of chunks(keys, ITEM_BATCH)) {
+      const { rows } = await sql<{ set_id: number; asset_id: string }>`
+        select ai.set_id, ai.asset_id from asset_inventories ai
+        where ai.set_id in (
+          select i.set_id from jsonb_array_elements(${jsonbParam(batch)}) as k
+          join package_tuples t on t.ecosystem = k->>0 and t.key_name = k->>1
+          join inventory_set_items i on i.tuple_id = t.id)`.execute(this.#database.db);
+      for (const row of rows) {
+        let assets = sets.get(row.set_id);
+        if (!assets) sets.set(row.set_id, (assets = []));
+        if (!assets.includes(row.asset_id)) assets.push(row.asset_id);
+      }
+    }
+    return sets;
+  }
+
+  /** Current package set of each asset that has one. */
+  async setsOfAssets(assetIds: readonly string[]): Promise<Map<number, string[]>> {
+    const sets = new Map<number, string[]>();
+    const valid = assetIds.filter((id) => UUID.test(id));
+    for (const batch of chunks(valid, ITEM_BATCH)) {
+      const { rows } = await sql<{ set_id: number; asset_id: string }>`
+        select set_id, asset_id from asset_inventories
+        where asset_id in (select (jsonb_array_elements_text(${jsonbParam(batch)}))::uuid)`.execute(
+        this.#database.db,
+      );
+      for (const row of rows) {
+        let assets = sets.get(row.set_id);
+        if (!assets) sets.set(row.set_id, (assets = []));
+        assets.push(row.asset_id);
+      }
+    }
+    return sets;
+  }
+
+  /** Sources of an asset with the rule each was last merged by. */
+  async sourcesOf(
+    assetId: string,
+  ): Promise<{ source: AssetSource; firstReportedAt: string; reportedAt: string; rule: MergeRule }[]> {
+    if (!UUID.test(assetId)) return [];
+    const rows = await this.#database.db
+      .selectFrom('asset_sources')
+      .selectAll()
+      .where('asset_id', '=', assetId)
+      .orderBy('first_reported_at')
+      .orderBy('source')
+      .execute();
+    return rows.map((row) => ({
+      source: row.source as AssetSource,
+      firstReportedAt: row.first_reported_at.toISOString(),
+      reportedAt: row.reported_at.toISOString(),
+      rule: row.merge_rule as MergeRule,
+    }));
+  }
+}

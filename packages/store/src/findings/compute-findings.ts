@@ -1,0 +1,197 @@
+import { sql } from 'kysely';
+import type { Advisory, CveRecord, Finding, IntelLookup, MatchReport } from '@patchwarden/core';
+import {
+  AdvisoryIndex,
+  allIds,
+  cveIdsOf,
+  matchEcosystem,
+  matchPackages,
+  normalizePackageName,
+} from '@patchwarden/core';
+import type { SetItemRow } from '../assets/asset-repository.ts';
+import { AssetRepository } from '../assets/asset-repository.ts';
+import type { Database } from '../database/open-database.ts';
+import { IntelRepository } from '../intel/intel-repository.ts';
+import { jsonbParam } from '../sql/jsonb-param.ts';
+import { chunks } from '../util/batches.ts';
+import type { ApplyResult } from './finding-repository.ts';
+import { FindingRepository } from './finding-repository.ts';
+
+export interface RecomputeResult extends ApplyResult {
+  assetId: string;
+  /** The package set matched; absent when the asset has no inventory (nothing is changed then). */
+  setId?: number;
+  /** Findings the match produced (before one-per-package deduplication). */
+  findings: number;
+  /** Advisories loaded for the set's packages. */
+  advisories: number;
+}
+
+export interface FleetRecomputeResult {
+  /** Package sets matched (each once, whatever the number of assets sharing it). */
+  sets: number;
+  assets: number;
+  results: RecomputeResult[];
+}
+
+interface SetMatch {
+  report: MatchReport;
+  advisories: number;
+  tupleIdOf: (finding: Finding) => number | undefined;
+}
+
+const ID_CHUNK = 5_000;
+
+/**
+ * Keeps stored findings in step with inventories and advisories.
+ *
+ * A package set is matched once and the result applied to every asset pointing at it, so a feed
+ * delta that touches a package on a thousand hosts built from one image costs one match. Only the
+ * advisories naming the set's packages are loaded (`advisoriesForPackages`), never the whole
+ * store. KEV, EPSS and CWE are loaded once per service (`refreshIntel` reloads them); CVE records
+ * are fetched for the CVEs at hand and kept.
+ */
+export class FindingsService {
+  readonly #database: Database;
+  readonly #assets: AssetRepository;
+  readonly #findings: FindingRepository;
+  readonly #intel: IntelRepository;
+  #base: Promise<IntelLookup> | undefined;
+  readonly #cves = new Map<string, CveRecord | null>();
+
+  constructor(database: Database) {
+    this.#database = database;
+    this.#assets = new AssetRepository(database);
+    this.#findings = new FindingRepository(database);
+    this.#intel = new IntelRepository(database);
+  }
+
+  /** Drops the cached KEV, EPSS, CWE and CVE data (after a sync of those feeds). */
+  refreshIntel(): void {
+    this.#base = undefined;
+    this.#cves.clear();
+  }
+
+  async #lookup(advisories: readonly Advisory[]): Promise<IntelLookup> {
+    this.#base ??= this.#intel.loadIntelLookup({ cveIds: [] });
+    const base = await this.#base;
+    const wanted = [...new Set(advisories.flatMap(cveIdsOf))].filter((id) => !this.#cves.has(id));
+    for (const batch of chunks(wanted, ID_CHUNK)) {
+      for (const id of batch) this.#cves.set(id, null);
+      const { rows } = await sql<{ source: string; id: string; body: CveRecord }>`
+        select source, id, body from cve_records
+        where id in (select jsonb_array_elements_text(${jsonbParam(batch)}))`.execute(this.#database.db);
+      // NVD's record wins over the CVE List's, as in loadIntelLookup.
+      for (const row of rows)
+        if (row.source === 'nvd' || this.#cves.get(row.id) === null) this.#cves.set(row.id, row.body);
+    }
+    const cves = this.#cves;
+    return {
+      cve: (id) => cves.get(id) ?? base.cve(id),
+      kev: (id) => base.kev(id),
+      epss: (id) => base.epss(id),
+      cwe: (id) => base.cwe(id),
+    };
+  }
+
+  async #matchSet(setId: number): Promise<SetMatch> {
+    const items: SetItemRow[] = await this.#assets.setItems(setId);
+    const keys = new Map<string, { ecosystem: string; name: string }>();
+    for (const { tuple } of items) {
+      if (tuple.ecosystem !== '') keys.set(`${tuple.ecosystem}\u0000${tuple.name}`, tuple);
+    }
+    const advisories = keys.size === 0 ? [] : await this.#intel.advisoriesForPackages([...keys.values()]);
+    const report = matchPackages(
+      items.map((item) => item.package),
+      AdvisoryIndex.from(advisories),
+      await this.#lookup(advisories),
+    );
+    const tupleIds = new Map<string, number>();
+    for (const item of items) {
+      const pkg = item.package;
+      tupleIds.set(`${pkg.ecosystem}\u0000${pkg.name}\u0000${pkg.version}`, item.tupleId);
+    }
+    return {
+      report,
+      advisories: advisories.length,
+      tupleIdOf: (f) =>
+        tupleIds.get(`${f.package.ecosystem}\u0000${f.package.name}\u0000${f.package.version}`),
+    };
+  }
+
+  async #apply(assetId: string, setId: number, match: SetMatch, now: string): Promise<RecomputeResult> {
+    const applied = await this.#findings.applyMatchResults(
+      assetId,
+      match.report.findings,
+      now,
+      match.tupleIdOf,
+    );
+    return {
+      assetId,
+      setId,
+      findings: match.report.findings.length,
+      advisories: match.advisories,
+      ...applied,
+    };
+  }
+
+  /**
+   * Matches the asset's current inventory and applies the result. An asset without an inventory
+   * is left alone: "no packages known" must never mark its findings fixed.
+   */
+  async recomputeFindings(assetId: string, now: string): Promise<RecomputeResult> {
+    const [entry] = [...(await this.#assets.setsOfAssets([assetId])).keys()];
+    if (entry === undefined) {
+      return {
+        assetId,
+        findings: 0,
+        advisories: 0,
+        opened: 0,
+        reopened: 0,
+        updated: 0,
+        fixed: 0,
+        unchanged: 0,
+      };
+    }
+    return this.#apply(assetId, entry, await this.#matchSet(entry), now);
+  }
+
+  /**
+   * Recomputes the assets that new or changed advisories may concern: those whose package set
+   * holds a package the advisories name (package_tuples -> inventory_set_items ->
+   * asset_inventories), and those with a stored finding for one of the advisories' ids (an
+   * advisory that stopped naming a package must close its findings). Call it after storing the
+   * advisories with IntelRepository.
+   */
+  async recomputeForAdvisories(advisories: readonly Advisory[], now: string): Promise<FleetRecomputeResult> {
+    const keys = new Map<string, [string, string]>();
+    for (const advisory of advisories) {
+      for (const affected of advisory.affected) {
+        const ecosystem = matchEcosystem(affected.ecosystem);
+        const name = normalizePackageName(affected.ecosystem, affected.name);
+        keys.set(`${ecosystem}\u0000${name}`, [ecosystem, name]);
+      }
+    }
+    const sets = await this.#assets.setsWithPackages([...keys.values()]);
+    const ids = [...new Set(advisories.flatMap(allIds))];
+    const withFindings: string[] = [];
+    for (const batch of chunks(ids, ID_CHUNK)) {
+      const param = jsonbParam(batch);
+      const { rows } = await sql<{ asset_id: string }>`
+        select distinct asset_id from findings
+        where vulnerability_id in (select jsonb_array_elements_text(${param}))
+           or aliases ?| array(select jsonb_array_elements_text(${param}))`.execute(this.#database.db);
+      withFindings.push(...rows.map((row) => row.asset_id));
+    }
+    for (const [setId, assetIds] of await this.#assets.setsOfAssets(withFindings)) {
+      const known = sets.get(setId) ?? [];
+      sets.set(setId, [...new Set([...known, ...assetIds])]);
+    }
+    const results: RecomputeResult[] = [];
+    for (const [setId, assetIds] of [...sets].sort(([a], [b]) => a - b)) {
+      const match = await this.#matchSet(setId);
+      for (const assetId of [...assetIds].sort()) results.push(await this.#apply(assetId, setId, match, now));
+    }
+    return { sets: sets.size, assets: results.length, results };
+  }
+}
