@@ -1,7 +1,16 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { asPatchwardenError } from '@patchwarden/core';
+import { assetsCommand } from './commands/assets.ts';
+import { auditCommand } from './commands/audit.ts';
+import { enrolmentCommand } from './commands/enrolment.ts';
 import { feedsCommand } from './commands/feeds.ts';
+import { findingsCommand } from './commands/findings.ts';
+import { loginCommand, logoutCommand, whoamiCommand } from './commands/login.ts';
+import { policyCommand } from './commands/policy.ts';
+import { queueCommand } from './commands/queue.ts';
 import { scanCommand } from './commands/scan.ts';
+import { serverCommand } from './commands/server.ts';
+import { tokensCommand } from './commands/tokens.ts';
 
 /** Exit statuses shared by every verb, like other scanners: 1 = policy failed, 2 = error. */
 export const EXIT_OK = 0;
@@ -20,6 +29,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   program.addCommand(scanCommand(setExitCode));
   program.addCommand(feedsCommand(setExitCode));
+  program.addCommand(serverCommand());
+  program.addCommand(loginCommand());
+  program.addCommand(logoutCommand());
+  program.addCommand(whoamiCommand());
+  program.addCommand(assetsCommand());
+  program.addCommand(findingsCommand());
+  program.addCommand(tokensCommand());
+  program.addCommand(enrolmentCommand());
+  program.addCommand(auditCommand(setExitCode));
+  program.addCommand(queueCommand());
+  program.addCommand(policyCommand());
   try {
     await program.parseAsync([...argv]);
     return exitCode;

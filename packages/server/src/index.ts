@@ -25,3 +25,16 @@ export { startServer, type ListenOptions } from './lifecycle/start-server.ts';
 export { API_VERSION } from './version/version-route.ts';
 export type { FastifyPluginAsyncZod, ZodTypeProvider } from 'fastify-type-provider-zod';
 export * from './auth/index.ts';
+export {
+  createPatchwardenApp,
+  roleFilterCompiler,
+  type PatchwardenApp,
+  type PatchwardenAppOptions,
+} from './app/patchwarden-app.ts';
+export {
+  registerAgentRoutes,
+  DEFAULT_CHECKIN_INTERVAL_SECONDS,
+  DEFAULT_INVENTORY_BODY_LIMIT,
+  type AgentRouteOptions,
+} from './agent/agent-routes.ts';
+export type { PlatformContext } from './assets/platform-context.ts';

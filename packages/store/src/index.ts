@@ -23,3 +23,6 @@ export * from './assets/asset-repository.ts';
 export type { StoredAsset } from './assets/asset-rows.ts';
 export * from './findings/finding-repository.ts';
 export * from './findings/compute-findings.ts';
+export * from './schema/policy-schema.ts';
+export * from './policy/policy-repository.ts';
+export * from './policy/queue-service.ts';

@@ -819,6 +819,16 @@ export class AuthRepository {
     }
     const secret = newSecret('enrolment');
     return this.#database.transaction(async (trx) => {
+      // `created_by` names a user: a token acts for the user who owns it.
+      let createdBy: string | null = actor.kind === 'user' ? (actor.id ?? null) : null;
+      if (actor.kind === 'token' && actor.id) {
+        const token = await trx
+          .selectFrom('api_tokens')
+          .select('user_id')
+          .where('id', '=', actor.id)
+          .executeTakeFirst();
+        createdBy = token?.user_id ?? null;
+      }
       const row = await trx
         .insertInto('enrolment_secrets')
         .values({
@@ -826,7 +836,7 @@ export class AuthRepository {
           name,
           expires_at: expiresAt,
           max_uses: input.maxUses,
-          created_by: actor.kind === 'user' || actor.kind === 'token' ? (actor.id ?? null) : null,
+          created_by: createdBy,
           created_at: now,
         })
         .returningAll()

@@ -32,6 +32,8 @@ const TABLES = [
   'inventory_sets',
   'kev',
   'package_tuples',
+  'patch_type_overrides',
+  'policy_versions',
   'role_bindings',
   'sessions',
   'users',

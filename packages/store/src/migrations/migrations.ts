@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as intel0001 from './0001-intel.ts';
 import * as assets0002 from './0002-assets.ts';
 import * as auth0003 from './0003-auth.ts';
+import * as policy0004 from './0004-policy.ts';
 
 /**
  * Every migration, by name; names sort in the order they run. A static list (not a folder scan)
@@ -11,6 +12,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-intel': intel0001,
   '0002-assets': assets0002,
   '0003-auth': auth0003,
+  '0004-policy': policy0004,
 });
 
 export const migrationProvider: MigrationProvider = Object.freeze({

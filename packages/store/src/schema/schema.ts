@@ -3,6 +3,7 @@ import type { Advisory, CveRecord, KevEntry } from '@patchwarden/core';
 import type { SyncIssue } from '../intel/sync-status.ts';
 import type { AssetsSchema } from './assets-schema.ts';
 import type { AuthSchema } from './auth-schema.ts';
+import type { PolicySchema } from './policy-schema.ts';
 
 /** timestamptz: read as a Date, written as a Date or an RFC 3339 string. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -87,7 +88,7 @@ export interface CweTable {
 }
 
 /** The whole schema as Kysely sees it; migrations under src/migrations/ create it. */
-export interface Schema extends AuthSchema, AssetsSchema {
+export interface Schema extends AuthSchema, AssetsSchema, PolicySchema {
   feed_sync: FeedSyncTable;
   advisories: AdvisoriesTable;
   advisory_packages: AdvisoryPackagesTable;

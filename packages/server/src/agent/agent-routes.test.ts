@@ -1,0 +1,201 @@
+import type { AgentFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../../store/src/testing/test-database.ts';
+import { platformFixture } from '../testing/platform-fixture.ts';
+import type { PlatformFixture } from '../testing/platform-fixture.ts';
+import { serverInventoryHash } from './agent-routes.ts';
+
+const OS: OsRelease = { id: 'debian', versionId: '12', versionCodename: 'bookworm', idLike: [] };
+
+function facts(hostname: string, mac: string): AgentFacts {
+  return {
+    hostname,
+    ips: ['10.9.0.1'],
+    macs: [mac],
+    os: OS,
+    kernel: '6.1.0-1-amd64',
+    uptimeSeconds: 100,
+    rebootRequired: false,
+    architecture: 'x86_64',
+    agentVersion: '0.1.0',
+  };
+}
+
+const PACKAGES: InstalledPackage[] = [
+  { name: 'openssl', version: '3.0.11-1~deb12u2', kind: 'os', packageManager: 'dpkg', sourceName: 'openssl' },
+  { name: 'lodash', version: '4.17.4', kind: 'language', packageManager: 'npm', ecosystem: 'npm' },
+];
+
+function inventoryBody(agentId: string, hostFacts: AgentFacts, packages = PACKAGES) {
+  return {
+    agentId,
+    inventoryHash: serverInventoryHash(OS, packages),
+    facts: hostFacts,
+    os: OS,
+    packages,
+    collectedAt: new Date().toISOString(),
+  };
+}
+
+for (const backend of BACKENDS) {
+  describe(`agent routes (${backend})`, () => {
+    let fx: PlatformFixture;
+    let admin: Record<string, string>;
+    const agents: Record<
+      string,
+      { agentId: string; assetId: string; credential: string; facts: AgentFacts }
+    > = {};
+
+    const enrol = async (hostname: string, mac: string) => {
+      const secret = await fx.app.inject({
+        method: 'POST',
+        url: '/api/v1/enrolment-secrets',
+        headers: admin,
+        payload: { name: `for ${hostname}` },
+      });
+      expect(secret.statusCode).toBe(201);
+      const hostFacts = facts(hostname, mac);
+      const enrolled = await fx.app.inject({
+        method: 'POST',
+        url: '/agent/v1/enrol',
+        payload: { enrolmentSecret: secret.json().secret, hostname, facts: hostFacts },
+      });
+      expect(enrolled.statusCode).toBe(201);
+      agents[hostname] = { ...enrolled.json(), facts: hostFacts };
+      return agents[hostname]!;
+    };
+
+    beforeAll(async () => {
+      fx = await platformFixture(backend);
+      admin = await fx.sessionFor('admin');
+      await enrol('alpha', '52:54:00:00:00:0a');
+      await enrol('bravo', '52:54:00:00:00:0b');
+    }, 60_000);
+    afterAll(() => fx?.close());
+
+    it('enrols: one asset per host, sourced from the agent, a credential for each', async () => {
+      const { alpha, bravo } = agents;
+      expect(alpha!.assetId).not.toBe(bravo!.assetId);
+      expect(alpha!.credential).toMatch(/^pwa_/);
+      const asset = await fx.app.platform.assets.get(alpha!.assetId);
+      expect(asset).toMatchObject({ hostname: 'alpha', sources: ['agent'], os: { ecosystem: 'Debian:12' } });
+    });
+
+    it('refuses an unknown enrolment secret with 401 and creates no asset', async () => {
+      const response = await fx.app.inject({
+        method: 'POST',
+        url: '/agent/v1/enrol',
+        payload: {
+          enrolmentSecret: 'pwe_' + 'A'.repeat(43),
+          hostname: 'ghost',
+          facts: facts('ghost', '52:54:00:00:00:99'),
+        },
+      });
+      expect(response.statusCode).toBe(401);
+      const page = await fx.app.platform.assets.list({ terms: [] }, { now: new Date().toISOString() });
+      expect(page.items.map((a) => a.hostname)).not.toContain('ghost');
+    });
+
+    it('check-in asks for the inventory until one with that hash is accepted', async () => {
+      const { alpha } = agents;
+      const checkin = () =>
+        fx.app.inject({
+          method: 'POST',
+          url: '/agent/v1/checkin',
+          headers: { authorization: `Bearer ${alpha!.credential}` },
+          payload: {
+            agentId: alpha!.agentId,
+            inventoryHash: serverInventoryHash(OS, PACKAGES),
+            facts: alpha!.facts,
+            uptimeSeconds: 5,
+            rebootRequired: true,
+            agentVersion: '0.1.0',
+          },
+        });
+      const first = await checkin();
+      expect(first.statusCode).toBe(200);
+      expect(first.json().needInventory).toBe(true);
+      const upload = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers: { authorization: `Bearer ${alpha!.credential}` },
+        payload: inventoryBody(alpha!.agentId, alpha!.facts),
+      });
+      expect(upload.statusCode).toBe(200);
+      expect(upload.json()).toEqual({ accepted: true, packages: 2 });
+      expect((await checkin()).json().needInventory).toBe(false);
+      const asset = await fx.app.platform.assets.get(alpha!.assetId);
+      expect(asset?.rebootRequired).toBe(true);
+      expect(asset?.inventoryAt).toBeDefined();
+      const audit = await fx.app.platform.audit.query({ action: 'inventory.accept' });
+      expect(audit.entries).toHaveLength(1);
+      expect(audit.entries[0]!.details).toMatchObject({ packages: 2 });
+    });
+
+    it('answers 401 without or with a wrong credential', async () => {
+      const body = inventoryBody(agents.alpha!.agentId, agents.alpha!.facts);
+      const none = await fx.app.inject({ method: 'PUT', url: '/agent/v1/inventory', payload: body });
+      expect(none.statusCode).toBe(401);
+      const wrong = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers: { authorization: `Bearer pwa_${'x'.repeat(43)}` },
+        payload: body,
+      });
+      expect(wrong.statusCode).toBe(401);
+      expect(wrong.json().code).toBe('PW_ERR_UNAUTHENTICATED');
+    });
+
+    it("refuses agent A's credential acting as agent B with 403, and B is unchanged", async () => {
+      const { alpha, bravo } = agents;
+      const before = await fx.app.platform.assets.inventoryOf(bravo!.assetId);
+      const response = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers: { authorization: `Bearer ${alpha!.credential}` },
+        payload: { ...inventoryBody(bravo!.agentId, bravo!.facts), assetId: bravo!.assetId },
+      });
+      expect(response.statusCode).toBe(403);
+      expect(await fx.app.platform.assets.inventoryOf(bravo!.assetId)).toEqual(before);
+      expect(before).toBeUndefined();
+    });
+
+    it('rejects a malformed inventory (400 naming the field) and a hash mismatch, changing nothing', async () => {
+      const { bravo } = agents;
+      const headers = { authorization: `Bearer ${bravo!.credential}` };
+      const bad = inventoryBody(bravo!.agentId, bravo!.facts);
+      const malformed = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers,
+        payload: { ...bad, packages: [{ name: 'x', kind: 'os' }] },
+      });
+      expect(malformed.statusCode).toBe(400);
+      expect(JSON.stringify(malformed.json().details)).toContain('body.packages[0]');
+      const mismatch = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers,
+        payload: { ...bad, packages: PACKAGES.slice(0, 1) },
+      });
+      expect(mismatch.statusCode).toBe(400);
+      expect(mismatch.json().details.field).toBe('inventoryHash');
+      expect(await fx.app.platform.assets.inventoryOf(bravo!.assetId)).toBeUndefined();
+    });
+
+    it('answers 413 for an inventory over the size limit', async () => {
+      const { bravo } = agents;
+      const response = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers: { authorization: `Bearer ${bravo!.credential}`, 'content-type': 'application/json' },
+        payload: JSON.stringify({
+          ...inventoryBody(bravo!.agentId, bravo!.facts),
+          pad: 'x'.repeat(9 * 1024 * 1024),
+        }),
+      });
+      expect(response.statusCode).toBe(413);
+      expect(response.json().code).toBe('PW_ERR_PAYLOAD_TOO_LARGE');
+    });
+  });
+}

@@ -1,0 +1,247 @@
+import { createHash } from 'node:crypto';
+import { AGENT_PROTOCOL_PATHS, canonicalInventoryText, osEcosystem, pwError } from '@patchwarden/core';
+import type { AgentFacts, AssetFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
+import { isSecretOf } from '@patchwarden/store';
+import type { FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
+import { agentAuth } from '../auth/agent-auth.ts';
+import type { AgentPrincipal } from '../auth/request-principal.ts';
+import type { PlatformContext } from '../assets/platform-context.ts';
+import {
+  agentCheckinRequestSchema,
+  agentCheckinResponseSchema,
+  agentEnrolRequestSchema,
+  agentEnrolResponseSchema,
+  agentInventoryRequestSchema,
+  agentInventoryResponseSchema,
+} from './agent-schemas.ts';
+
+export interface AgentRouteOptions {
+  /** What enrolled agents are told; they may be configured to override it. */
+  checkinIntervalSeconds?: number;
+  /** Largest inventory upload (default 8 MiB: a 1,500-package host sends about 1 MiB). */
+  inventoryBodyLimitBytes?: number;
+  /** Requests per agent (per address for enrolment) and minute. */
+  rateLimitPerMinute?: number;
+}
+
+export const DEFAULT_CHECKIN_INTERVAL_SECONDS = 300;
+export const DEFAULT_INVENTORY_BODY_LIMIT = 8 * 1024 * 1024;
+
+function agentOf(request: FastifyRequest): AgentPrincipal {
+  if (!request.agent) throw pwError('PW_ERR_UNAUTHENTICATED', 'The agent credential is missing');
+  return request.agent;
+}
+
+/** The credential decides whose asset is written; an agentId naming another agent is refused. */
+function requireOwnAgent(request: FastifyRequest, agentId: string): AgentPrincipal {
+  const agent = agentOf(request);
+  if (agent.agentId !== agentId) {
+    throw pwError('PW_ERR_FORBIDDEN', 'This credential belongs to another agent', {
+      field: 'agentId',
+      reason: 'agent_mismatch',
+    });
+  }
+  return agent;
+}
+
+/** Budgets are per credential so that one noisy host cannot starve the others behind one NAT. */
+function agentKey(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  return header ? `agent:${createHash('sha256').update(header).digest('hex')}` : `ip:${request.ip}`;
+}
+
+export function assetFactsOf(facts: AgentFacts, os: OsRelease = facts.os): AssetFacts {
+  const ecosystem = osEcosystem(os);
+  return {
+    hostname: facts.hostname,
+    ...(facts.fqdn ? { fqdn: facts.fqdn } : {}),
+    ips: facts.ips,
+    macs: facts.macs,
+    os: {
+      id: os.id,
+      ...(os.versionId ? { versionId: os.versionId } : {}),
+      ...(os.prettyName ? { name: os.prettyName } : {}),
+      ...(ecosystem ? { ecosystem } : {}),
+    },
+    kernel: facts.kernel,
+    rebootRequired: facts.rebootRequired,
+  };
+}
+
+export function serverInventoryHash(os: OsRelease, packages: readonly InstalledPackage[]): string {
+  return `sha256:${createHash('sha256').update(canonicalInventoryText(os, packages), 'utf8').digest('hex')}`;
+}
+
+/** OS packages arrive without an ecosystem: the host's os-release says which distro release they match in. */
+function withOsEcosystem(os: OsRelease, packages: readonly InstalledPackage[]): InstalledPackage[] {
+  const ecosystem = osEcosystem(os);
+  return packages.map((p) => (p.kind === 'os' && !p.ecosystem && ecosystem ? { ...p, ecosystem } : p));
+}
+
+/**
+ * `/agent/v1`: enrolment, check-in and inventory upload, exactly as
+ * packages/core/src/agent-protocol/agent-protocol.ts defines them. Registered at the root (outside
+ * `/api/v1`, which users' credentials guard) and authenticated by the agent credential.
+ */
+export function registerAgentRoutes(
+  fastify: FastifyInstance,
+  context: PlatformContext,
+  options: AgentRouteOptions = {},
+): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const { auth, assets, audit, findingsService, clock, database } = context;
+  const interval = options.checkinIntervalSeconds ?? DEFAULT_CHECKIN_INTERVAL_SECONDS;
+  const rateLimit = { max: options.rateLimitPerMinute ?? 60, timeWindow: '1 minute', keyGenerator: agentKey };
+  const authenticate = agentAuth(auth);
+  if (!fastify.hasRequestDecorator('agent')) fastify.decorateRequest('agent', null);
+
+  app.post(
+    AGENT_PROTOCOL_PATHS.enrol,
+    {
+      config: { rateLimit },
+      schema: {
+        summary: 'Enrol an agent with an enrolment secret',
+        tags: ['agent'],
+        body: agentEnrolRequestSchema,
+        response: { 201: agentEnrolResponseSchema },
+      },
+    },
+    async (request, reply) => {
+      const { enrolmentSecret, facts } = request.body;
+      if (!isSecretOf('enrolment', enrolmentSecret)) {
+        throw pwError(
+          'PW_ERR_UNAUTHENTICATED',
+          'The enrolment secret is unknown, revoked, expired or used up',
+          {
+            field: 'enrolmentSecret',
+          },
+        );
+      }
+      const now = clock().toISOString();
+      const upsert = await assets.upsertFromReport({ source: 'agent', facts: assetFactsOf(facts) }, now);
+      let enrolled;
+      try {
+        enrolled = await auth.enrolAgent({ secret: enrolmentSecret, assetId: upsert.asset.id });
+      } catch (error) {
+        // A refused secret must leave no trace of the host it claimed to be.
+        if (upsert.created) await assets.remove(upsert.asset.id);
+        throw error;
+      }
+      await audit.append({
+        actor: { kind: 'agent', id: enrolled.agent.id },
+        action: upsert.created ? 'asset.create' : 'asset.merge',
+        target: { type: 'asset', id: upsert.asset.id },
+        after: upsert.asset,
+        details: { source: 'agent', rule: upsert.rule, changed: upsert.changed },
+      });
+      return reply.code(201).send({
+        agentId: enrolled.agent.id,
+        assetId: upsert.asset.id,
+        credential: enrolled.credential,
+        checkinIntervalSeconds: interval,
+      });
+    },
+  );
+
+  app.post(
+    AGENT_PROTOCOL_PATHS.checkin,
+    {
+      preHandler: authenticate,
+      config: { rateLimit },
+      schema: {
+        summary: 'Heartbeat: facts, and whether the server needs the inventory',
+        tags: ['agent'],
+        body: agentCheckinRequestSchema,
+        response: { 200: agentCheckinResponseSchema },
+      },
+    },
+    async (request) => {
+      const agent = requireOwnAgent(request, request.body.agentId);
+      const facts = { ...request.body.facts, rebootRequired: request.body.rebootRequired };
+      await upsertOwnAsset(agent, assetFactsOf(facts), clock().toISOString());
+      const stored = await database.db
+        .selectFrom('asset_inventories')
+        .select('hash')
+        .where('asset_id', '=', agent.assetId)
+        .executeTakeFirst();
+      return { needInventory: stored?.hash !== request.body.inventoryHash, checkinIntervalSeconds: interval };
+    },
+  );
+
+  app.put(
+    AGENT_PROTOCOL_PATHS.inventory,
+    {
+      preHandler: authenticate,
+      bodyLimit: options.inventoryBodyLimitBytes ?? DEFAULT_INVENTORY_BODY_LIMIT,
+      config: { rateLimit: { ...rateLimit, max: Math.max(1, Math.floor(rateLimit.max / 4)) } },
+      schema: {
+        summary: "Upload the host's full inventory",
+        tags: ['agent'],
+        body: agentInventoryRequestSchema,
+        response: { 200: agentInventoryResponseSchema },
+      },
+    },
+    async (request) => {
+      const agent = requireOwnAgent(request, request.body.agentId);
+      const { os, facts, collectedAt, inventoryHash } = request.body;
+      const packages = request.body.packages as InstalledPackage[];
+      const computed = serverInventoryHash(os, packages);
+      if (computed !== inventoryHash) {
+        throw pwError('PW_ERR_INVALID_RECORD', 'inventoryHash does not match the uploaded inventory', {
+          field: 'inventoryHash',
+          expected: computed,
+        });
+      }
+      const now = clock().toISOString();
+      const reportedAt =
+        Date.parse(collectedAt) > Date.parse(now) ? now : new Date(collectedAt).toISOString();
+      await upsertOwnAsset(agent, assetFactsOf(facts, os), now, reportedAt);
+      const stored = await assets.replaceInventory(agent.assetId, withOsEcosystem(os, packages), reportedAt, {
+        reportedHash: inventoryHash,
+      });
+      const recomputed = await findingsService.recomputeFindings(agent.assetId, now);
+      await audit.append({
+        actor: { kind: 'agent', id: agent.agentId },
+        action: 'inventory.accept',
+        target: { type: 'asset', id: agent.assetId },
+        details: {
+          hash: inventoryHash,
+          packages: stored.packages,
+          applied: stored.applied,
+          changed: stored.changed,
+          newTuples: stored.newTuples,
+          findings: {
+            total: recomputed.findings,
+            opened: recomputed.opened,
+            reopened: recomputed.reopened,
+            fixed: recomputed.fixed,
+          },
+        },
+      });
+      return { accepted: true as const, packages: stored.packages };
+    },
+  );
+
+  /**
+   * Facts go to the credential's asset. When they would merge into another asset (its hostname or
+   * MACs now match someone else), the report is refused rather than written elsewhere.
+   */
+  async function upsertOwnAsset(agent: AgentPrincipal, facts: AssetFacts, now: string, reportedAt = now) {
+    const own = await assets.get(agent.assetId);
+    if (!own) throw pwError('PW_ERR_NOT_FOUND', `No asset ${agent.assetId}`, { record: agent.assetId });
+    const result = await assets.upsertFromReport({ source: 'agent', facts, reportedAt }, now);
+    if (result.asset.id !== agent.assetId) {
+      warnMatchedElsewhere(fastify, agent, result.asset.id);
+    }
+    return result;
+  }
+}
+
+function warnMatchedElsewhere(fastify: FastifyInstance, agent: AgentPrincipal, landed: string): void {
+  fastify.log.warn(
+    { agentId: agent.agentId, assetId: agent.assetId, matchedAssetId: landed },
+    'agent facts matched another asset than the one it enrolled as',
+  );
+}

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { installedPackageSchema } from '../assets/asset-schemas.ts';
+
+/** The agent protocol of packages/core/src/agent-protocol as zod schemas (OpenAPI components). */
+export const osReleaseSchema = z
+  .object({
+    id: z.string().min(1).max(100),
+    versionId: z.string().max(100).optional(),
+    versionCodename: z.string().max(100).optional(),
+    name: z.string().max(200).optional(),
+    prettyName: z.string().max(300).optional(),
+    idLike: z.array(z.string().max(100)).max(20),
+  })
+  .meta({ id: 'OsRelease' });
+
+export const agentFactsSchema = z
+  .object({
+    hostname: z.string().min(1).max(255),
+    fqdn: z.string().max(255).optional(),
+    ips: z.array(z.string().max(64)).max(256),
+    macs: z.array(z.string().max(64)).max(256),
+    os: osReleaseSchema,
+    kernel: z.string().max(200),
+    uptimeSeconds: z.number().nonnegative(),
+    rebootRequired: z.boolean(),
+    architecture: z.string().max(64),
+    agentVersion: z.string().max(64),
+  })
+  .meta({ id: 'AgentFacts' });
+
+const hash = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be sha256:<64 hex digits>');
+
+export const agentEnrolRequestSchema = z
+  .object({
+    enrolmentSecret: z.string().min(1).max(200),
+    hostname: z.string().min(1).max(255),
+    facts: agentFactsSchema,
+  })
+  .meta({ id: 'AgentEnrolRequest' });
+
+export const agentEnrolResponseSchema = z
+  .object({
+    agentId: z.string(),
+    assetId: z.string(),
+    credential: z.string(),
+    checkinIntervalSeconds: z.number().int(),
+  })
+  .meta({ id: 'AgentEnrolResponse' });
+
+export const agentCheckinRequestSchema = z
+  .object({
+    agentId: z.string().min(1).max(100),
+    inventoryHash: hash,
+    facts: agentFactsSchema,
+    uptimeSeconds: z.number().nonnegative(),
+    rebootRequired: z.boolean(),
+    agentVersion: z.string().max(64),
+  })
+  .meta({ id: 'AgentCheckinRequest' });
+
+export const agentCheckinResponseSchema = z
+  .object({ needInventory: z.boolean(), checkinIntervalSeconds: z.number().int() })
+  .meta({ id: 'AgentCheckinResponse' });
+
+export const MAX_INVENTORY_PACKAGES = 200_000;
+
+export const agentInventoryRequestSchema = z
+  .object({
+    agentId: z.string().min(1).max(100),
+    inventoryHash: hash,
+    facts: agentFactsSchema,
+    os: osReleaseSchema,
+    packages: z.array(installedPackageSchema).max(MAX_INVENTORY_PACKAGES),
+    collectedAt: z.iso.datetime({ offset: true }),
+  })
+  .meta({ id: 'AgentInventoryRequest' });
+
+export const agentInventoryResponseSchema = z
+  .object({ accepted: z.literal(true), packages: z.number().int() })
+  .meta({ id: 'AgentInventoryResponse' });

@@ -1,0 +1,1 @@
+export { policyPlugin, type PolicyPluginOptions } from './policy-routes.ts';

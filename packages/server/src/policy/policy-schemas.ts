@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/** RFC 3339 instant with an offset, as the policy engine takes it. */
+export const instantSchema = z.iso.datetime({ offset: true });
+
+/** A policy as the body of PUT /policy and POST /policy/what-if: YAML text, or JSON carrying it. */
+export const policyBodySchema = z.union([
+  z.string().min(1).describe('The policy as YAML (content-type text/yaml)'),
+  z.object({
+    yaml: z.string().min(1),
+    comment: z.string().max(2000).optional(),
+    file: z.string().max(500).optional().describe('A name for the text, used in error messages'),
+  }),
+]);
+
+/** The policy document is checked by the core (parsePolicyYaml); the answer is passed through. */
+export const policyDocumentSchema = z
+  .looseObject({ apiVersion: z.string(), kind: z.string(), metadata: z.looseObject({ name: z.string() }) })
+  .meta({ id: 'PolicyDocument' });
+
+export const policyVersionSummarySchema = z
+  .object({
+    version: z.number().int(),
+    name: z.string(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    comment: z.string().optional(),
+  })
+  .meta({ id: 'PolicyVersionSummary' });
+
+export const policyVersionSchema = z
+  .object({
+    version: z.number().int(),
+    yaml: z.string(),
+    document: policyDocumentSchema,
+    createdAt: z.string().optional(),
+    createdBy: z.string().optional(),
+    comment: z.string().optional(),
+    default: z.boolean().optional(),
+  })
+  .meta({ id: 'PolicyVersion' });
+
+export const formatQuery = z.object({ format: z.enum(['json', 'yaml']).default('json') });
+
+export const queueQuery = z.object({
+  filter: z.string().max(2000).optional().describe('Asset filter (the asset filter language)'),
+  at: instantSchema.optional().describe('Compute the queue as of this instant (default: now)'),
+});
+
+const queueItemSchema = z.looseObject({
+  id: z.string(),
+  ecosystem: z.string(),
+  packageName: z.string(),
+  fixedVersion: z.string(),
+  due: z.string().optional(),
+  sla: z.string().optional(),
+  emergencies: z.array(z.string()),
+  approval: z.looseObject({ state: z.string() }),
+  riskRemoved: z.looseObject({ total: z.number() }),
+  assets: z.array(
+    z.looseObject({ assetId: z.string(), assetName: z.string(), slot: z.looseObject({ mode: z.string() }) }),
+  ),
+  explanation: z.array(z.string()),
+});
+
+export const patchQueueSchema = z
+  .looseObject({
+    now: z.string(),
+    policyVersion: z.number().int().optional(),
+    items: z.array(queueItemSchema),
+    suppressed: z.array(z.looseObject({ id: z.string(), assetId: z.string() })),
+    withoutFix: z.array(z.looseObject({ id: z.string(), assetId: z.string() })),
+    windowLoad: z.array(z.looseObject({ windowId: z.string() })),
+    summary: z.looseObject({ patches: z.number(), open: z.number() }),
+  })
+  .meta({ id: 'PatchQueue' });
+
+export const whatIfSchema = z
+  .looseObject({
+    policyVersion: z.number().int(),
+    patches: z.array(z.looseObject({ id: z.string(), presence: z.string() })),
+    windowLoad: z.array(z.looseObject({ windowId: z.string() })),
+    breaches: z.looseObject({ added: z.array(z.unknown()), resolved: z.array(z.unknown()) }),
+    summary: z.looseObject({ patchesBefore: z.number(), patchesAfter: z.number() }),
+  })
+  .meta({ id: 'PolicyWhatIf' });
+
+export const typeOverrideBodySchema = z.object({
+  ecosystem: z.string().min(1).max(200),
+  package: z.string().min(1).max(500),
+  fixedVersion: z.string().min(1).max(500),
+  type: z.enum([
+    'security',
+    'bugfix',
+    'feature',
+    'compatibility',
+    'performance',
+    'regulatory',
+    'localization',
+  ]),
+  reason: z.string().min(1).max(2000),
+});
+
+export const typeOverrideSchema = typeOverrideBodySchema
+  .extend({ by: z.string(), at: z.string() })
+  .meta({ id: 'PatchTypeOverride' });
