@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AGENT_PROTOCOL_PATHS, canonicalInventoryText, osEcosystem, pwError } from '@patchwarden/core';
-import type { AgentFacts, AssetFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
+import type { AgentFacts, Asset, AssetFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
 import { isSecretOf } from '@patchwarden/store';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -68,6 +68,28 @@ export function assetFactsOf(facts: AgentFacts, os: OsRelease = facts.os): Asset
     kernel: facts.kernel,
     rebootRequired: facts.rebootRequired,
   };
+}
+
+function sortedEqual(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  const left = [...(a ?? [])].sort();
+  const right = [...(b ?? [])].sort();
+  return left.length === right.length && left.every((value, i) => value === right[i]);
+}
+
+/** Whether a heartbeat's facts are what the asset already records (no merge needed). */
+export function sameObservedFacts(asset: Asset, facts: AssetFacts): boolean {
+  return (
+    asset.hostname === facts.hostname &&
+    asset.fqdn === facts.fqdn &&
+    sortedEqual(asset.ips, facts.ips) &&
+    sortedEqual(asset.macs, facts.macs) &&
+    asset.os?.id === facts.os?.id &&
+    asset.os?.versionId === facts.os?.versionId &&
+    asset.os?.ecosystem === facts.os?.ecosystem &&
+    asset.os?.name === facts.os?.name &&
+    asset.kernel === facts.kernel &&
+    asset.rebootRequired === facts.rebootRequired
+  );
 }
 
 export function serverInventoryHash(os: OsRelease, packages: readonly InstalledPackage[]): string {
@@ -160,7 +182,21 @@ export function registerAgentRoutes(
     async (request) => {
       const agent = requireOwnAgent(request, request.body.agentId);
       const facts = { ...request.body.facts, rebootRequired: request.body.rebootRequired };
-      await upsertOwnAsset(agent, assetFactsOf(facts), clock().toISOString());
+      const incoming = assetFactsOf(facts);
+      const now = clock().toISOString();
+      const own = await assets.get(agent.assetId);
+      if (!own) throw pwError('PW_ERR_NOT_FOUND', `No asset ${agent.assetId}`, { record: agent.assetId });
+      if (sameObservedFacts(own, incoming)) {
+        // The common heartbeat: nothing about the host changed, so there is nothing to merge and
+        // no reason to take the fleet-wide merge lock; only the time of the accepted report moves.
+        await database.db
+          .updateTable('assets')
+          .set({ last_seen: now })
+          .where('id', '=', agent.assetId)
+          .execute();
+      } else {
+        await upsertOwnAsset(agent, incoming, now);
+      }
       const stored = await database.db
         .selectFrom('asset_inventories')
         .select('hash')

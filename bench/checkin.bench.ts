@@ -1,0 +1,421 @@
+/**
+ * Agent check-in throughput: `npm run bench:checkin [-- --agents 200 --concurrency 64 --duration 10]`.
+ *
+ * The server runs in a child process (this file with `--serve`) on a fresh PostgreSQL database
+ * `pw_bench_<random>` (DATABASE_URL names the server, default postgres://postgres@127.0.0.1:5432),
+ * so that its CPU and memory are measured apart from the load generator's; the database is dropped
+ * at the end. N simulated agents enrol over loopback HTTP, then two timed phases run:
+ *   (a) heartbeats: POST /agent/v1/checkin, C in flight, for D seconds;
+ *   (b) full inventories: PUT /agent/v1/inventory with 1,500 packages each (real dpkg rows,
+ *       multiplied and perturbed so that each upload is a different inventory), for D seconds.
+ * Printed: requests/s, p50/p99 latency, errors by status, the server's peak RSS (VmHWM).
+ *
+ * The server runs as deployed except that the per-client rate limits are off (every simulated
+ * agent shares 127.0.0.1) and request logs go to /dev/null (still formatted, not printed).
+ * PW_BENCH_CPU_PROF=<dir> writes a CPU profile of the server process.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { AGENT_PROTOCOL_PATHS, canonicalInventoryText } from '@patchwarden/core';
+import type {
+  AgentCheckinRequest,
+  AgentCheckinResponse,
+  AgentEnrolRequest,
+  AgentEnrolResponse,
+  AgentFacts,
+  AgentInventoryRequest,
+  InstalledPackage,
+  OsRelease,
+} from '@patchwarden/core';
+import { parseDpkgStatus } from '@patchwarden/inventory';
+import pg from 'pg';
+import { Pool } from 'undici';
+
+const HERE = fileURLToPath(import.meta.url);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+const PACKAGES_PER_HOST = 1_500;
+
+function arg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
+  return value;
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(process.env['DATABASE_URL'] ?? DEFAULT_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+// ── the server, in its own process ──────────────────────────────────────────────────────────
+
+async function serve(): Promise<void> {
+  const { createPatchwardenApp } = await import('@patchwarden/server');
+  const { openDatabase } = await import('@patchwarden/store');
+  const database = await openDatabase({ databaseUrl: process.env['PW_BENCH_DATABASE_URL']! });
+  const app = await createPatchwardenApp({
+    database,
+    rateLimit: false,
+    logger: { level: 'info', stream: createWriteStream('/dev/null') },
+  });
+  const { secret } = await app.platform.auth.createEnrolmentSecret(
+    { name: 'bench', maxUses: 1_000_000, expiresAt: new Date(Date.now() + 3_600_000) },
+    { kind: 'system', name: 'bench' },
+  );
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.stdout.write(`${JSON.stringify({ url, secret })}\n`);
+  // The parent closes stdin to stop us: no signals needed, and an orphaned server cannot linger.
+  process.stdin.resume();
+  process.stdin.on('end', () => {
+    void app
+      .close()
+      .then(() => database.close())
+      .then(() => process.exit(0));
+  });
+}
+
+// ── the load generator ──────────────────────────────────────────────────────────────────────
+
+const OS: OsRelease = {
+  id: 'ubuntu',
+  versionId: '22.04',
+  versionCodename: 'jammy',
+  name: 'Ubuntu',
+  prettyName: 'Ubuntu 22.04.4 LTS',
+  idLike: ['debian'],
+};
+
+/** Real dpkg rows (the fixture, plus this machine's status file when present), grown to 1,500 by renaming copies. */
+function basePackages(): InstalledPackage[] {
+  const files = [`${ROOT}fixtures/inventory/dpkg/trivy-ubuntu1804-status`, '/var/lib/dpkg/status'].filter(
+    (f) => existsSync(f),
+  );
+  const seen = new Map<string, InstalledPackage>();
+  for (const file of files) {
+    for (const p of parseDpkgStatus(readFileSync(file, 'utf8'), '/var/lib/dpkg/status').packages) {
+      const key = `${p.name}:${p.arch ?? ''}`;
+      if (!seen.has(key)) seen.set(key, p);
+    }
+  }
+  const real = [...seen.values()];
+  const out: InstalledPackage[] = [...real];
+  for (let copy = 1; out.length < PACKAGES_PER_HOST; copy++) {
+    for (const p of real) {
+      if (out.length >= PACKAGES_PER_HOST) break;
+      out.push({
+        ...p,
+        name: `${p.name}-pw${copy}`,
+        ...(p.sourceName ? { sourceName: `${p.sourceName}-pw${copy}` } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+/** Host `host`'s inventory at generation `generation`: 2% of its versions moved per generation, as after an upgrade. */
+function inventoryOf(
+  base: readonly InstalledPackage[],
+  host: number,
+  generation: number,
+): InstalledPackage[] {
+  return base.map((p, i) => {
+    const bumps = (i * 7919 + host * 31) % 50 < 1 + (host % 3) ? generation : 0;
+    const hostBuild = (i + host) % 97 === 0 ? `+h${host}` : '';
+    return bumps || hostBuild
+      ? { ...p, version: `${p.version}${hostBuild}${bumps ? `.pw${bumps}` : ''}` }
+      : p;
+  });
+}
+
+function hashOf(packages: readonly InstalledPackage[]): string {
+  return `sha256:${createHash('sha256').update(canonicalInventoryText(OS, packages), 'utf8').digest('hex')}`;
+}
+
+function factsOf(host: number): AgentFacts {
+  const octet = (n: number) => (n & 0xff).toString(16).padStart(2, '0');
+  return {
+    hostname: `bench-host-${String(host).padStart(4, '0')}`,
+    fqdn: `bench-host-${String(host).padStart(4, '0')}.lab.example.net`,
+    ips: [`10.${(host >> 8) & 0xff}.${host & 0xff}.10`],
+    macs: [`02:42:ac:${octet(host >> 16)}:${octet(host >> 8)}:${octet(host)}`],
+    os: OS,
+    kernel: '5.15.0-105-generic',
+    uptimeSeconds: 86_400 + host,
+    rebootRequired: false,
+    architecture: 'x86_64',
+    agentVersion: '0.1.0-bench',
+  };
+}
+
+interface Agent {
+  host: number;
+  agentId: string;
+  credential: string;
+  facts: AgentFacts;
+  generation: number;
+  inventoryHash: string;
+}
+
+interface PhaseResult {
+  name: string;
+  ok: number;
+  errors: Map<string, number>;
+  latenciesMs: number[];
+  seconds: number;
+}
+
+async function call(
+  pool: Pool,
+  method: 'POST' | 'PUT',
+  path: string,
+  body: string,
+  credential?: string,
+): Promise<{ status: number; body: string }> {
+  const response = await pool.request({
+    method,
+    path,
+    body,
+    headers: {
+      'content-type': 'application/json',
+      ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+    },
+  });
+  return { status: response.statusCode, body: await response.body.text() };
+}
+
+/** `concurrency` workers, each taking the next job until `seconds` have passed (or `maxJobs` are done). */
+async function phase(
+  name: string,
+  concurrency: number,
+  seconds: number,
+  job: (n: number) => Promise<{ status: number; expected: number }>,
+  maxJobs = Number.POSITIVE_INFINITY,
+): Promise<PhaseResult> {
+  const result: PhaseResult = { name, ok: 0, errors: new Map(), latenciesMs: [], seconds: 0 };
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let next = 0;
+  async function worker() {
+    while (performance.now() < deadline && next < maxJobs) {
+      const n = next++;
+      const t0 = performance.now();
+      let outcome: string;
+      try {
+        const { status, expected } = await job(n);
+        outcome = status === expected ? 'ok' : String(status);
+      } catch (error) {
+        outcome = (error as { code?: string }).code ?? 'exception';
+      }
+      result.latenciesMs.push(performance.now() - t0);
+      if (outcome === 'ok') result.ok++;
+      else result.errors.set(outcome, (result.errors.get(outcome) ?? 0) + 1);
+    }
+  }
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  result.seconds = (performance.now() - started) / 1000;
+  return result;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+function report(result: PhaseResult, unit: string, concurrency: number): void {
+  const sorted = [...result.latenciesMs].sort((a, b) => a - b);
+  const errors = [...result.errors].map(([status, n]) => `${status}: ${n}`).join(', ') || 'none';
+  process.stdout.write(
+    `${result.name.padEnd(18)} ${String(result.ok).padStart(7)} ok in ${result.seconds.toFixed(1)} s = ` +
+      `${(result.ok / result.seconds).toFixed(1).padStart(8)} ${unit}/s  ` +
+      `p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  ` +
+      `(concurrency ${concurrency}; errors: ${errors})\n`,
+  );
+}
+
+function serverMemory(pid: number): { rssMb: number; hwmMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+function serverCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl('postgres'), connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+}
+
+async function startServer(url: string): Promise<{ child: ChildProcess; url: string; secret: string }> {
+  // PW_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server there, to see where its time goes.
+  const profile = process.env['PW_BENCH_CPU_PROF'];
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', HERE, '--serve'], {
+    cwd: ROOT,
+    env: { ...process.env, PW_BENCH_DATABASE_URL: url },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const first = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not start within 120 s')), 120_000);
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)));
+  });
+  return { child, ...(JSON.parse(first) as { url: string; secret: string }) };
+}
+
+async function bench(): Promise<void> {
+  const agents = arg('agents', 200);
+  const concurrency = arg('concurrency', 64);
+  const inventoryConcurrency = arg('inventory-concurrency', 16);
+  const seconds = arg('duration', 10);
+  const name = `pw_bench_${randomBytes(5).toString('hex')}`;
+  process.stdout.write(
+    `bench:checkin: ${agents} agents, heartbeat concurrency ${concurrency}, inventory concurrency ` +
+      `${inventoryConcurrency}, ${seconds} s per phase, database ${name}, server in a child process\n`,
+  );
+  await admin(`create database ${name}`);
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  try {
+    server = await startServer(databaseUrl(name));
+    const origin = new URL(server.url).origin;
+    const pool = new Pool(origin, {
+      connections: Math.max(concurrency, inventoryConcurrency),
+      pipelining: 1,
+    });
+    const base = basePackages();
+    process.stdout.write(`inventory: ${base.length} packages per host (from real dpkg rows)\n`);
+
+    // Enrolment (concurrently, as a fleet rollout would).
+    const enrolled: Agent[] = [];
+    const enrol = await phase(
+      'enrol',
+      Math.min(concurrency, agents),
+      600,
+      async (host) => {
+        const facts = factsOf(host);
+        const request: AgentEnrolRequest = {
+          enrolmentSecret: server!.secret,
+          hostname: facts.hostname,
+          facts,
+        };
+        const answer = await call(pool, 'POST', AGENT_PROTOCOL_PATHS.enrol, JSON.stringify(request));
+        if (answer.status === 201) {
+          const body = JSON.parse(answer.body) as AgentEnrolResponse;
+          const packages = inventoryOf(base, host, 0);
+          enrolled[host] = {
+            host,
+            agentId: body.agentId,
+            credential: body.credential,
+            facts,
+            generation: 0,
+            inventoryHash: hashOf(packages),
+          };
+        }
+        return { status: answer.status, expected: 201 };
+      },
+      agents,
+    );
+    report(enrol, 'enrolments', Math.min(concurrency, agents));
+    const fleet = enrolled.filter(Boolean);
+    if (fleet.length === 0) throw new Error('no agent enrolled');
+
+    const cpuBefore = serverCpuSeconds(server.child.pid!);
+    const heartbeats = await phase('(a) heartbeats', concurrency, seconds, async (n) => {
+      const agent = fleet[n % fleet.length]!;
+      const request: AgentCheckinRequest = {
+        agentId: agent.agentId,
+        inventoryHash: agent.inventoryHash,
+        facts: agent.facts,
+        uptimeSeconds: agent.facts.uptimeSeconds + n,
+        rebootRequired: false,
+        agentVersion: agent.facts.agentVersion,
+      };
+      const answer = await call(
+        pool,
+        'POST',
+        AGENT_PROTOCOL_PATHS.checkin,
+        JSON.stringify(request),
+        agent.credential,
+      );
+      if (answer.status === 200) JSON.parse(answer.body) as AgentCheckinResponse;
+      return { status: answer.status, expected: 200 };
+    });
+    const cpuHeartbeats = serverCpuSeconds(server.child.pid!) - cpuBefore;
+    report(heartbeats, 'heartbeats', concurrency);
+
+    const cpuBeforeInventory = serverCpuSeconds(server.child.pid!);
+    let firstUploads = 0;
+    const inventories = await phase('(b) inventories', inventoryConcurrency, seconds, async (n) => {
+      const agent = fleet[n % fleet.length]!;
+      // Every upload is a new inventory: the first is the host's whole set, later ones move 2-6% of versions.
+      const generation = agent.generation++;
+      if (generation === 0) firstUploads++;
+      const packages = inventoryOf(base, agent.host, generation);
+      const inventoryHash = hashOf(packages);
+      const request: AgentInventoryRequest = {
+        agentId: agent.agentId,
+        inventoryHash,
+        facts: agent.facts,
+        os: OS,
+        packages,
+        collectedAt: new Date().toISOString(),
+      };
+      const answer = await call(
+        pool,
+        'PUT',
+        AGENT_PROTOCOL_PATHS.inventory,
+        JSON.stringify(request),
+        agent.credential,
+      );
+      if (answer.status === 200) agent.inventoryHash = inventoryHash;
+      return { status: answer.status, expected: 200 };
+    });
+    const cpuInventories = serverCpuSeconds(server.child.pid!) - cpuBeforeInventory;
+    report(inventories, 'inventories', inventoryConcurrency);
+    process.stdout.write(
+      `  (${firstUploads} of them first uploads of a host's whole set, the rest changed inventories)\n`,
+    );
+
+    const memory = serverMemory(server.child.pid!);
+    process.stdout.write(
+      `server process: peak RSS (VmHWM) ${memory.hwmMb.toFixed(0)} MB, RSS now ${memory.rssMb.toFixed(0)} MB; ` +
+        `server CPU ${cpuHeartbeats.toFixed(1)} s during (a) and ${cpuInventories.toFixed(1)} s during (b) ` +
+        `(${(cpuHeartbeats / heartbeats.seconds).toFixed(2)} and ${(cpuInventories / inventories.seconds).toFixed(2)} cores)\n`,
+    );
+    process.stdout.write(
+      `targets: >= 2000 heartbeats/s ${heartbeats.ok / heartbeats.seconds >= 2000 ? 'MET' : 'MISSED'}, ` +
+        `>= 200 inventories/s ${inventories.ok / inventories.seconds >= 200 ? 'MET' : 'MISSED'}, zero errors ` +
+        `${enrol.errors.size + heartbeats.errors.size + inventories.errors.size === 0 ? 'MET' : 'MISSED'}\n`,
+    );
+    await pool.close();
+  } finally {
+    if (server) {
+      const exited = new Promise((resolve) => server!.child.once('exit', resolve));
+      server.child.stdin!.end();
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+      if (server.child.exitCode === null) server.child.kill('SIGKILL');
+    }
+    await admin(`drop database if exists ${name} with (force)`);
+  }
+}
+
+if (process.argv.includes('--serve')) await serve();
+else await bench();
