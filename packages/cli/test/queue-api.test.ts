@@ -310,6 +310,47 @@ describe.skipIf(!INVENTORY)(
       );
     });
 
+    it("explains a finding's risk factor by factor, its SSVC decision, and the risk matrix", async () => {
+      const get = (url: string) =>
+        app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      const page = (await get(`/api/v1/findings?asset=${ids['db-1']}&status=open&limit=1000`)).json() as {
+        items: { id: number; finding: { severity: string } }[];
+      };
+      expect(page.items.length).toBeGreaterThan(100);
+      const answer = (await get(`/api/v1/findings/${page.items[0]!.id}/risk`)).json() as {
+        policyVersion: number;
+        risk: {
+          score: number;
+          level: string;
+          factors: { factor: string; contribution: number; explanation: string }[];
+        };
+        ssvc: { decision: string; points: Record<string, string> };
+      };
+      expect(answer.policyVersion).toBe(1);
+      const sum = answer.risk.factors.reduce((total, f) => total + f.contribution, 0);
+      expect(sum).toBeCloseTo(answer.risk.score, 2);
+      expect(answer.risk.factors.map((f) => f.factor)).toEqual(
+        expect.arrayContaining(['cvss', 'kev', 'exposure', 'business-impact']),
+      );
+      expect(answer.risk.factors.every((f) => f.explanation.length > 0)).toBe(true);
+      expect(['track', 'track*', 'attend', 'act']).toContain(answer.ssvc.decision.toLowerCase());
+      expect((await get('/api/v1/findings/999999999/risk')).statusCode).toBe(404);
+
+      let open = 0;
+      let cursor: string | undefined;
+      do {
+        const next = (
+          await get(
+            `/api/v1/findings?asset=${ids['db-1']}&status=open&limit=1000${cursor ? `&cursor=${cursor}` : ''}`,
+          )
+        ).json() as { items: unknown[]; nextCursor?: string };
+        open += next.items.length;
+        cursor = next.nextCursor;
+      } while (cursor);
+      const matrix = (await get('/api/v1/reports/risk-matrix?filter=name:db-1')).json() as { total: number };
+      expect(matrix.total).toBe(open);
+    });
+
     it('shows the same queue through the CLI, and a what-if from a file', async () => {
       const args = ['queue', '--server', server, '--token', token, '--format', 'json'];
       let text: string;

@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ServerPlugin } from '../app/build-server.ts';
 import { actorOf, authorizeRequest, principalOf } from '../auth/request-principal.ts';
+import { registerRiskRoutes } from './risk-routes.ts';
 import {
   formatQuery,
   patchQueueSchema,
@@ -200,6 +201,8 @@ export function policyPlugin(options: PolicyPluginOptions): ServerPlugin {
         return { policyVersion: current.version, ...changes } as unknown as z.infer<typeof whatIfSchema>;
       },
     );
+
+    registerRiskRoutes(app, { database: options.database, policies, clock, readScope });
 
     app.get(
       '/queue',
