@@ -7,7 +7,6 @@
  * ../shared/data is absent.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,9 +38,6 @@ const INVENTORY = sharedDataPath('inventory/vuls-scan-results/alma_9.json');
 const FEED = fixturePath('feeds/almalinux9-osv.jsonl.gz');
 const KEV = fixturePath('kev/known_exploited_vulnerabilities.json.gz');
 const BIN = resolve(REPO_ROOT, 'node_modules/.bin/patchwarden');
-const CLI_HAS_QUEUE = readFileSync(resolve(REPO_ROOT, 'packages/cli/src/main.ts'), 'utf8').includes(
-  'queueCommand',
-);
 
 // A Wednesday after the newest erratum in the feed (2026-08-20); the fleet was first scanned on 24 August.
 const NOW = '2026-09-02T10:00:00.000Z';
@@ -353,15 +349,9 @@ describe.skipIf(!INVENTORY)(
 
     it('shows the same queue through the CLI, and a what-if from a file', async () => {
       const args = ['queue', '--server', server, '--token', token, '--format', 'json'];
-      let text: string;
-      if (CLI_HAS_QUEUE) {
-        text = (
-          await run(BIN, args, { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } })
-        ).stdout;
-      } else {
-        // main.ts does not list the verb yet: run the same command object in process.
-        text = await captureStdout(() => queueCommand().parseAsync(args.slice(1), { from: 'user' }));
-      }
+      const text = (
+        await run(BIN, args, { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } })
+      ).stdout;
       const queue = JSON.parse(text) as Queue;
       expect(queue.policyVersion).toBe(1);
       expectRightQueue(queue, ids);
