@@ -244,7 +244,9 @@ describe.skipIf(!goAvailable)('goScheme against golang.org/x/mod/semver (one Go 
           `go run (build + run) ${oracleMs.toFixed(0)} ms; ${mismatches.length} mismatches`,
       );
       expect(mismatches.slice(0, 20)).toEqual([]);
-      expect(compared).toBeGreaterThan(5000);
+      // Without the Go OSV feed only generated strings remain, most of which x/mod rejects on
+      // purpose (they check that we reject the same ones).
+      expect(compared).toBeGreaterThan(osvPath ? 5000 : 100);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
