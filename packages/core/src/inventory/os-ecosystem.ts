@@ -1,4 +1,5 @@
 import type { OsRelease } from './installed-package.ts';
+import { DEBIAN_VERSION_BY_CODENAME } from './debian-codenames.ts';
 
 /**
  * Distro advisories in OSV are scoped by release through the ecosystem string, so a host's
@@ -116,23 +117,10 @@ function ubuntu(version: string | undefined): string | undefined {
   return `Ubuntu:${year}.${month}${lts ? ':LTS' : ''}`;
 }
 
-/** Debian testing has VERSION_CODENAME but no VERSION_ID until it is released. */
-const DEBIAN_RELEASE_BY_CODENAME: Readonly<Record<string, string>> = {
-  wheezy: '7',
-  jessie: '8',
-  stretch: '9',
-  buster: '10',
-  bullseye: '11',
-  bookworm: '12',
-  trixie: '13',
-  forky: '14',
-  duke: '15',
-};
-
 function debian(version: string | undefined, codename: string | undefined): string | undefined {
   const major = majorOf(version);
   if (major) return `Debian:${major}`;
-  const fromCodename = codename ? DEBIAN_RELEASE_BY_CODENAME[codename.toLowerCase()] : undefined;
+  const fromCodename = codename ? DEBIAN_VERSION_BY_CODENAME[codename.toLowerCase()] : undefined;
   return fromCodename && `Debian:${fromCodename}`;
 }
 

@@ -203,20 +203,22 @@ describe('parseCycloneDxXml', () => {
 });
 
 describe('CycloneDX subject', () => {
-  it('keeps metadata.component as the subject (JSON and XML)', async () => {
+  it('keeps metadata.component as the subject, not as an installed package', async () => {
     const { readFileSync } = await import('node:fs');
     const { fixturePath } = await import('../../../../test-support/shared-data.ts');
-    const json = parseCycloneDxJson(
-      readFileSync(fixturePath('inventory/cyclonedx/defectdojo__log4j.json'), 'utf8'),
-      'log4j.json',
-    );
+    const text = readFileSync(fixturePath('inventory/cyclonedx/defectdojo__log4j.json'), 'utf8');
+    const fragment = parseCycloneDxJson(text, 'log4j.json');
+    // DefectDojo's BOM describes a scanned directory of log4j-core 2.13.2.
+    expect(fragment.subject).toEqual({
+      name: './configuration/.m2/repository/org/apache/logging/log4j/log4j-core/2.13.2',
+      type: 'file',
+    });
+    expect(fragment.packages.some((p) => p.name === fragment.subject!.name)).toBe(false);
+    // A BOM without metadata.component has no subject.
     const xml = parseCycloneDxXml(
       readFileSync(fixturePath('inventory/cyclonedx/defectdojo__cyclonedx_bom.xml'), 'utf8'),
       'bom.xml',
     );
-    for (const fragment of [json, xml]) {
-      if (fragment.subject) expect(fragment.subject.name.length).toBeGreaterThan(0);
-    }
-    expect([json.subject, xml.subject].some((s) => s !== undefined)).toBe(true);
+    expect(xml.subject).toBeUndefined();
   });
 });
