@@ -241,6 +241,82 @@ for (const backend of BACKENDS) {
       expect(JSON.parse(findings.stdout)).toEqual([]);
     });
 
+    it('grants, lists and renews a policy exception; a bad one is refused naming the field', async () => {
+      // One term is at most 366 days: grant for 300 days, renew before it lapses to 400 days out.
+      const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+      const expires = `${inDays(300)}T00:00:00Z`;
+      const renewed = `${inDays(400)}T00:00:00Z`;
+      const grant = await cli(home, [
+        'policy',
+        'exceptions',
+        'grant',
+        'EXC-OPENSSL',
+        '--packages',
+        'openssl,openssl-libs',
+        '--assets',
+        'team:web',
+        '--reason',
+        'appliance vendor certifies one build',
+        '--control',
+        'TLS terminated upstream',
+        '--expires',
+        expires,
+        '--format',
+        'json',
+      ]);
+      expect(grant.code, grant.stderr).toBe(0);
+      const granted = JSON.parse(grant.stdout);
+      expect(granted.exception).toMatchObject({
+        id: 'EXC-OPENSSL',
+        approver: 'ada',
+        scope: { packages: ['openssl', 'openssl-libs'], assets: 'team:web' },
+        state: 'active',
+      });
+      const missingControl = await cli(home, [
+        'policy',
+        'exceptions',
+        'grant',
+        'EXC-2',
+        '--packages',
+        'curl',
+        '--reason',
+        'r',
+        '--expires',
+        expires,
+      ]);
+      expect(missingControl.code).toBe(2);
+      expect(missingControl.stderr).toContain('compensatingControl');
+
+      const list = await cli(home, ['policy', 'exceptions', 'list']);
+      expect(list.code, list.stderr).toBe(0);
+      expect(list.stdout).toMatch(/^ID\s+KIND\s+STATE/);
+      const row = list.stdout.split('\n').find((line) => line.startsWith('EXC-OPENSSL'));
+      expect(row?.split(/\s+/).slice(0, 7)).toEqual([
+        'EXC-OPENSSL',
+        'exception',
+        'active',
+        expires,
+        String(Math.floor((Date.parse(expires) - Date.now()) / 86_400_000)),
+        '0',
+        'ada',
+      ]);
+
+      const tooFar = `${inDays(300 + 400)}T00:00:00Z`;
+      const refused = await cli(home, ['policy', 'exceptions', 'renew', 'EXC-OPENSSL', '--expires', tooFar]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('extends by more than one term of 366 days');
+      const renew = await cli(home, ['policy', 'exceptions', 'renew', 'EXC-OPENSSL', '--expires', renewed]);
+      expect(renew.code, renew.stderr).toBe(0);
+      expect(renew.stdout).toBe(
+        `Renewed EXC-OPENSSL until ${renewed}, renewal 1 (policy version ${granted.policyVersion + 1})\n`,
+      );
+      const history = await cli(home, ['policy', 'history', '--format', 'json']);
+      expect(JSON.parse(history.stdout)[0]).toMatchObject({
+        createdBy: 'ada',
+        comment: expect.stringContaining('EXC-OPENSSL renewed by ada'),
+      });
+    });
+
     it('logs out: the token is revoked on the server and the file is gone', async () => {
       const stored = JSON.parse(await readFile(join(home, 'credentials.json'), 'utf8'));
       const logout = await cli(home, ['logout']);

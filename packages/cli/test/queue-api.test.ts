@@ -280,7 +280,7 @@ describe.skipIf(!INVENTORY)(
       const started = performance.now();
       const response = await app.inject({
         method: 'GET',
-        url: '/api/v1/queue',
+        url: '/api/v1/queue?limit=1000',
         headers: { authorization: `Bearer ${token}` },
       });
       const ms = Math.round(performance.now() - started);
@@ -293,7 +293,40 @@ describe.skipIf(!INVENTORY)(
           `${s.withoutFix} without fix, ${s.predictedBreaches} predicted breaches, ${s.emergencyPatches} emergency patches`,
       );
       expect(queue.policyVersion).toBe(1);
+      expect((queue as Queue & { page: { total: number } }).page.total).toBe(queue.items.length);
       expectRightQueue(queue, ids);
+
+      // Pages of 25 walk the same ranked patches and the same suppressed and without-fix lists.
+      const walked = { items: [] as string[], suppressed: [] as string[], withoutFix: [] as string[] };
+      let offset: number | undefined = 0;
+      let pages = 0;
+      while (offset !== undefined) {
+        const next = (
+          await app.inject({
+            method: 'GET',
+            url: `/api/v1/queue?limit=25&offset=${offset}`,
+            headers: { authorization: `Bearer ${token}` },
+          })
+        ).json() as Queue & { page: { nextOffset?: number; total: number } };
+        expect(next.items.length).toBeLessThanOrEqual(25);
+        expect(next.page.total).toBe(queue.items.length);
+        walked.items.push(...next.items.map((i) => i.id));
+        walked.suppressed.push(...next.suppressed.map((f) => f.key));
+        walked.withoutFix.push(...next.withoutFix.map((f) => f.key));
+        offset = next.page.nextOffset;
+        pages++;
+      }
+      expect(pages).toBeGreaterThan(1);
+      expect(walked.items).toEqual(queue.items.map((i) => i.id));
+      expect(walked.suppressed).toEqual(queue.suppressed.map((f) => f.key));
+      expect(walked.withoutFix).toEqual(queue.withoutFix.map((f) => f.key));
+      const bad = await app.inject({
+        method: 'GET',
+        url: '/api/v1/queue?limit=0',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.body).toContain('limit');
 
       const production = await app.inject({
         method: 'GET',
@@ -343,12 +376,117 @@ describe.skipIf(!INVENTORY)(
         open += next.items.length;
         cursor = next.nextCursor;
       } while (cursor);
-      const matrix = (await get('/api/v1/reports/risk-matrix?filter=name:db-1')).json() as { total: number };
+      const matrix = (await get('/api/v1/reports/risk-matrix?filter=name:db-1')).json() as {
+        total: number;
+        suppressed: number;
+      };
       expect(matrix.total).toBe(open);
+
+      // The OpenSSL exception on db-1 suppresses the same findings in the findings list, the risk
+      // matrix and the queue; the emergency's OpenSSL finding is not among them.
+      type Listed = {
+        id: number;
+        status: string;
+        finding: { id: string; package: { name: string } };
+        policy: { suppressed: boolean; exceptions: { id: string }[]; expiredExceptions: { id: string }[] };
+      };
+      const all = async (query: string): Promise<Listed[]> => {
+        const out: Listed[] = [];
+        let after: string | undefined;
+        do {
+          const next = (
+            await get(`/api/v1/findings?${query}&limit=1000${after ? `&cursor=${after}` : ''}`)
+          ).json() as {
+            items: Listed[];
+            nextCursor?: string;
+          };
+          out.push(...next.items);
+          after = next.nextCursor;
+        } while (after);
+        return out;
+      };
+      const suppressed = await all(`asset=${ids['db-1']}&status=open&suppressed=only`);
+      expect(suppressed.length).toBeGreaterThan(0);
+      for (const f of suppressed) {
+        expect(f.finding.package.name).toMatch(/^openssl/);
+        expect(f.policy.exceptions.map((e) => e.id)).toEqual(['EXC-DB-OPENSSL']);
+      }
+      expect(suppressed.some((f) => f.finding.id === 'ALSA-2023:0946')).toBe(false);
+      expect(matrix.suppressed).toBe(suppressed.length);
+      const queue = (await get('/api/v1/queue?limit=1000&filter=name:db-1')).json() as Queue;
+      expect(queue.summary.suppressed).toBe(suppressed.length);
+      const everything = await all(`asset=${ids['db-1']}&status=open&suppressed=include`);
+      expect(everything.length).toBe(open + suppressed.length);
+      // The expired sudo exception is named on the reopened findings, which are not suppressed.
+      const sudo = everything.filter((f) => f.finding.package.name === 'sudo');
+      expect(sudo.length).toBeGreaterThan(0);
+      for (const f of sudo) {
+        expect(f.policy.suppressed).toBe(false);
+        expect(f.policy.expiredExceptions.map((e) => e.id)).toEqual(['EXC-SUDO-OLD']);
+      }
+      const risk = (await get(`/api/v1/findings/${suppressed[0]!.id}/risk`)).json() as {
+        policy: { suppressed: boolean };
+      };
+      expect(risk.policy.suppressed).toBe(true);
+    });
+
+    it("treats a person's risk acceptance as an opt-out that the emergency overrides", async () => {
+      const call = (method: 'GET' | 'PATCH', url: string, payload?: object) =>
+        app.inject({
+          method,
+          url,
+          headers: { authorization: `Bearer ${token}` },
+          ...(payload ? { payload } : {}),
+        });
+      type Row = { id: number; finding: { id: string; package: { name: string } } };
+      const onWeb = (
+        (await call('GET', `/api/v1/findings?asset=${ids['web-1']}&status=open&limit=1000`)).json() as {
+          items: Row[];
+        }
+      ).items;
+      const urgent = onWeb.find((f) => f.finding.id === 'ALSA-2023:0946')!;
+      const calm = onWeb.find((f) => f.finding.package.name === 'curl')!;
+      for (const f of [urgent, calm]) {
+        const set = await call('PATCH', `/api/v1/findings/${f.id}`, {
+          status: 'risk-accepted',
+          reason: 'legacy TLS clients',
+        });
+        expect(set.statusCode, set.body).toBe(200);
+      }
+      try {
+        const queue = (await call('GET', '/api/v1/queue?limit=1000&filter=name:web-1')).json() as Queue;
+        const accepted = queue.suppressed.filter(
+          (f) => f.assetId === ids['web-1'] && f.packageName === 'curl',
+        );
+        expect(accepted.length).toBeGreaterThan(0);
+        expect(accepted.every((f) => f.exceptions.includes('risk-accepted:ada'))).toBe(true);
+        const forced = queue.items
+          .flatMap((i) => i.findings)
+          .find((f) => f.id === 'ALSA-2023:0946' && f.assetId === ids['web-1']);
+        expect(forced?.explanation).toContain(
+          'risk accepted by ada (legacy TLS clients) ignored: emergency EMG-0286',
+        );
+        const listed = (
+          (
+            await call('GET', `/api/v1/findings?asset=${ids['web-1']}&status=risk-accepted&limit=1000`)
+          ).json() as {
+            items: (Row & { policy: { suppressed: boolean; emergencies: string[] } })[];
+          }
+        ).items;
+        expect(listed.find((f) => f.id === urgent.id)?.policy).toMatchObject({
+          suppressed: false,
+          emergencies: ['EMG-0286'],
+        });
+        expect(listed.find((f) => f.id === calm.id)?.policy.suppressed).toBe(true);
+      } finally {
+        for (const f of [urgent, calm]) {
+          await call('PATCH', `/api/v1/findings/${f.id}`, { status: 'open', reason: 'test over' });
+        }
+      }
     });
 
     it('shows the same queue through the CLI, and a what-if from a file', async () => {
-      const args = ['queue', '--server', server, '--token', token, '--format', 'json'];
+      const args = ['queue', '--server', server, '--token', token, '--format', 'json', '--all'];
       const text = (
         await run(BIN, args, { maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } })
       ).stdout;
@@ -393,7 +531,7 @@ describe.skipIf(!INVENTORY)(
       const stored = JSON.parse(
         await captureStdout(() =>
           queueCommand().parseAsync(
-            ['--offline', '--store', '--data-dir', dataDir, '--at', NOW, '--format', 'json'],
+            ['--offline', '--store', '--data-dir', dataDir, '--at', NOW, '--format', 'json', '--all'],
             {
               from: 'user',
             },
@@ -405,7 +543,18 @@ describe.skipIf(!INVENTORY)(
       const fromFile = JSON.parse(
         await captureStdout(() =>
           queueCommand().parseAsync(
-            ['--offline', '--data-dir', dataDir, '--at', NOW, '--policy', policyFile, '--format', 'json'],
+            [
+              '--offline',
+              '--data-dir',
+              dataDir,
+              '--at',
+              NOW,
+              '--policy',
+              policyFile,
+              '--format',
+              'json',
+              '--all',
+            ],
             {
               from: 'user',
             },

@@ -38,3 +38,4 @@ export {
   type AgentRouteOptions,
 } from './agent/agent-routes.ts';
 export type { PlatformContext } from './assets/platform-context.ts';
+export * from './jobs/index.ts';

@@ -26,3 +26,6 @@ export * from './findings/compute-findings.ts';
 export * from './schema/policy-schema.ts';
 export * from './policy/policy-repository.ts';
 export * from './policy/queue-service.ts';
+export * from './policy/policy-decisions.ts';
+export * from './jobs/job-types.ts';
+export * from './jobs/job-queue.ts';

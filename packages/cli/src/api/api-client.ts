@@ -49,13 +49,12 @@ export function errorFromResponse(status: number, text: string, url: string): Pa
       const first = issues[0] as { path?: unknown; message?: unknown };
       if (typeof first.path === 'string') copy.field = first.path;
     }
-    const detail =
-      Array.isArray(issues) &&
-      issues.length > 0 &&
-      typeof (issues[0] as { message?: unknown }).message === 'string'
-        ? `: ${(issues[0] as { message: string }).message}`
-        : '';
-    return new PatchwardenError(code, `${typeof message === 'string' ? message : code}${detail}`, copy);
+    const text = typeof message === 'string' ? message : code;
+    const first =
+      Array.isArray(issues) && issues.length > 0 ? (issues[0] as { message?: unknown }).message : undefined;
+    // Policy errors already say their first issue in the message: print it once.
+    const detail = typeof first === 'string' && !text.includes(first) ? `: ${first}` : '';
+    return new PatchwardenError(code, `${text}${detail}`, copy);
   }
   const code: ErrorCode =
     status === 401

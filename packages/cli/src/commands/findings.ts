@@ -17,7 +17,18 @@ interface ApiFinding {
   status: string;
   statusReason?: string;
   firstSeen: string;
+  policy?: { suppressed: boolean; due?: string; slaStatus?: string; exceptions: { id: string }[] };
   [key: string]: unknown;
+}
+
+const SUPPRESSED = ['exclude', 'include', 'only'];
+
+/** STATUS as policy sees it: an open finding an exception covers reads "suppressed (EXC-1)". */
+function statusOf(finding: ApiFinding): string {
+  if (finding.policy?.suppressed) {
+    return `suppressed (${finding.policy.exceptions.map((e) => e.id).join(', ')})`;
+  }
+  return finding.status;
 }
 
 const SETTABLE = ['open', 'risk-accepted', 'false-positive'];
@@ -35,10 +46,20 @@ export function findingsCommand() {
     .option('--status <status>', 'open, fixed, risk-accepted or false-positive')
     .option('--severity <severity>', 'critical, high, medium, low, negligible or unknown')
     .option('--vulnerability <id>', 'only this vulnerability (CVE-..., GHSA-...)')
+    .option(
+      '--suppressed <mode>',
+      'open findings an exception suppresses: exclude (default), include or only',
+      'exclude',
+    )
     .option('--limit <n>', 'at most this many findings', '1000')
     .option('--format <format>', 'table or json', 'table')
     .action(async (options, command) => {
       const format = parseOutputFormat(options.format);
+      if (!SUPPRESSED.includes(options.suppressed)) {
+        throw pwError('PW_ERR_USAGE', `--suppressed must be one of ${SUPPRESSED.join(', ')}`, {
+          field: 'suppressed',
+        });
+      }
       await withClient(command, async (client) => {
         const items = await listAll<ApiFinding>(
           client,
@@ -48,6 +69,7 @@ export function findingsCommand() {
             status: options.status,
             severity: options.severity,
             vulnerability: options.vulnerability,
+            suppressed: options.suppressed,
           },
           Number(options.limit),
         );
@@ -64,7 +86,9 @@ export function findingsCommand() {
             { header: 'PACKAGE', value: (f) => f.finding.package.name, max: 28 },
             { header: 'INSTALLED', value: (f) => f.finding.package.version, max: 24 },
             { header: 'FIXED IN', value: (f) => f.finding.fixedVersion, max: 24 },
-            { header: 'STATUS', value: (f) => f.status },
+            { header: 'DUE', value: (f) => f.policy?.due?.slice(0, 10) },
+            { header: 'SLA', value: (f) => f.policy?.slaStatus },
+            { header: 'STATUS', value: statusOf, max: 40 },
           ]),
         );
         process.stderr.write(`${items.length} findings\n`);

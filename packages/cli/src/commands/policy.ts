@@ -12,6 +12,39 @@ interface VersionSummary {
   comment?: string;
 }
 
+interface ListedException {
+  id: string;
+  kind?: string;
+  scope: { assets?: string; packages?: string[]; vulnerabilities?: string[] };
+  reason: string;
+  approver: string;
+  createdAt: string;
+  expiresAt: string;
+  renewals?: number;
+  state: string;
+  daysLeft: number;
+}
+
+function scopeText(scope: ListedException['scope']): string {
+  return [
+    scope.assets === undefined ? undefined : `assets ${scope.assets}`,
+    scope.packages === undefined ? undefined : `packages ${scope.packages.join(',')}`,
+    scope.vulnerabilities === undefined ? undefined : `vulns ${scope.vulnerabilities.join(',')}`,
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
+function list(value: string, previous: string[] = []): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
+}
+
 type WhatIfAnswer = Omit<WhatIfResult, 'before' | 'after'> & { policyVersion: number };
 
 async function readPolicyFile(file: string | undefined): Promise<string> {
@@ -55,7 +88,7 @@ export function renderWhatIf(result: WhatIfAnswer): string {
   return `${lines.join('\n')}\n${changed.length === 0 ? 'No patch changes.\n' : table}`;
 }
 
-/** `patchwarden policy apply|export|what-if|history`: the versioned patch policy on the server. */
+/** `patchwarden policy apply|export|what-if|history|exceptions`: the versioned patch policy on the server. */
 export function policyCommand() {
   const policy = connectedCommand('policy').description('The patch policy: apply, export, simulate, history');
 
@@ -140,6 +173,102 @@ export function policyCommand() {
               { header: 'BY', value: (v) => v.createdBy },
               { header: 'COMMENT', value: (v) => v.comment, max: 60 },
             ]),
+      );
+    });
+
+  const exceptions = policy
+    .command('exceptions')
+    .description('Exceptions and deferrals: list, grant (you approve), renew');
+
+  exceptions
+    .command('list')
+    .description("The current policy's exceptions and where each stands")
+    .option('--state <state>', 'active, expired or upcoming')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (options, command) => {
+      const format = parseOutputFormat(options.format, ['table', 'json']);
+      const answer = await withClient(command, (client) =>
+        client.get<{ policyVersion: number; items: ListedException[] }>('/policy/exceptions', {
+          state: options.state,
+        }),
+      );
+      process.stdout.write(
+        format === 'json'
+          ? renderJson(answer)
+          : renderTable(answer.items, [
+              { header: 'ID', value: (e) => e.id },
+              { header: 'KIND', value: (e) => e.kind ?? 'exception' },
+              { header: 'STATE', value: (e) => e.state },
+              { header: 'EXPIRES', value: (e) => e.expiresAt },
+              { header: 'DAYS LEFT', value: (e) => e.daysLeft },
+              { header: 'RENEWED', value: (e) => e.renewals ?? 0 },
+              { header: 'APPROVER', value: (e) => e.approver },
+              { header: 'SCOPE', value: (e) => scopeText(e.scope), max: 60 },
+            ]),
+      );
+    });
+
+  exceptions
+    .command('grant')
+    .description('Grant an exception or deferral; saved as a new policy version with you as approver')
+    .argument('<id>', 'exception id (EXC-...)')
+    .requiredOption('--reason <text>', 'why the risk is accepted or patching deferred')
+    .requiredOption('--expires <instant>', 'RFC 3339 instant it lapses (the finding reopens then)')
+    .option('--packages <globs>', 'package globs, comma-separated', list)
+    .option('--vulnerabilities <ids>', 'CVE or advisory ids, comma-separated', list)
+    .option('--assets <filter>', 'asset filter (env:production name:db-*)')
+    .option('--control <text>', 'the compensating control (required for an exception)')
+    .option('--deferral', 'a deferral (patching postponed) rather than an accepted risk')
+    .option('--max-renewals <n>', 'renewals allowed (default 2)')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (id, options, command) => {
+      const format = parseOutputFormat(options.format, ['table', 'json']);
+      const body = {
+        id,
+        ...(options.deferral ? { kind: 'deferral' } : {}),
+        scope: {
+          ...(options.assets === undefined ? {} : { assets: options.assets }),
+          ...(options.packages === undefined ? {} : { packages: options.packages }),
+          ...(options.vulnerabilities === undefined ? {} : { vulnerabilities: options.vulnerabilities }),
+        },
+        reason: options.reason,
+        ...(options.control === undefined ? {} : { compensatingControl: options.control }),
+        expiresAt: options.expires,
+        ...(options.maxRenewals === undefined ? {} : { maxRenewals: Number(options.maxRenewals) }),
+      };
+      const answer = await withClient(command, (client) =>
+        client.request<{ policyVersion: number; exception: ListedException }>('POST', '/policy/exceptions', {
+          body,
+        }),
+      );
+      process.stdout.write(
+        format === 'json'
+          ? renderJson(answer)
+          : `Granted ${answer.exception.id} until ${answer.exception.expiresAt} (policy version ${answer.policyVersion})\n`,
+      );
+    });
+
+  exceptions
+    .command('renew')
+    .description('Renew an exception before it lapses; you approve the renewal')
+    .argument('<id>', 'exception id')
+    .requiredOption('--expires <instant>', 'new RFC 3339 expiry (at most one term later)')
+    .option('--comment <text>', 'kept with the new policy version')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (id, options, command) => {
+      const format = parseOutputFormat(options.format, ['table', 'json']);
+      const answer = await withClient(command, (client) =>
+        client.request<{ policyVersion: number; exception: ListedException }>(
+          'POST',
+          `/policy/exceptions/${encodeURIComponent(id)}/renew`,
+          { body: { expiresAt: options.expires, ...(options.comment ? { comment: options.comment } : {}) } },
+        ),
+      );
+      process.stdout.write(
+        format === 'json'
+          ? renderJson(answer)
+          : `Renewed ${answer.exception.id} until ${answer.exception.expiresAt}, renewal ${answer.exception.renewals ?? 0} ` +
+              `(policy version ${answer.policyVersion})\n`,
       );
     });
 

@@ -8,8 +8,15 @@ import { pwError } from '@patchwarden/core';
 import { importFeeds } from '@patchwarden/feeds';
 import { AssetRepository, FindingsService, IntelRepository, SYSTEM_ACTOR } from '@patchwarden/store';
 import type { AuthRepository, Database } from '@patchwarden/store';
-import { createPatchwardenApp, installShutdownHandlers, startServer } from '@patchwarden/server';
-import { patchwardenHome } from '../paths.ts';
+import {
+  createPatchwardenApp,
+  DEFAULT_FEED_SYNC_CRON,
+  FEEDS_IMPORT,
+  installShutdownHandlers,
+  startServer,
+} from '@patchwarden/server';
+import type { PatchwardenApp } from '@patchwarden/server';
+import { defaultFeedMirror, patchwardenHome } from '../paths.ts';
 import { Progress } from '../progress.ts';
 import { openStore } from '../store/open-store.ts';
 import { StoreSink } from '../store/store-sink.ts';
@@ -41,6 +48,24 @@ export async function importFeedsIfEmpty(
   progress.note(`feeds: ${advisories} advisories imported from ${paths.join(', ')}`);
   await recomputeAllFindings(database, progress);
   return { imported: true, advisories };
+}
+
+/**
+ * When the database holds no advisory yet, queues a `feeds.import` of `paths` for the worker
+ * (which then refreshes findings); returns the job's id, or undefined when there was nothing to do.
+ */
+export async function queueFeedsImportIfEmpty(
+  app: PatchwardenApp,
+  paths: readonly string[],
+): Promise<string | undefined> {
+  if (Number((await app.platform.intel.counts()).advisories) > 0) return undefined;
+  const { job } = await app.jobs.queue.enqueue(
+    // One initial import however many processes start on an empty PostgreSQL at once.
+    { name: FEEDS_IMPORT, payload: { paths: paths.map((path) => resolve(path)) }, singletonKey: 'initial' },
+    SYSTEM_ACTOR,
+  );
+  app.jobs.worker?.wake();
+  return job.id;
 }
 
 /** After an import every asset's findings may change. */
@@ -110,6 +135,11 @@ export function serverCommand() {
     .option('--feeds <paths...>', 'feed files or directories imported when the database has no advisory', [
       BUNDLED_FEEDS,
     ])
+    .option(
+      '--feed-sync <cron|off>',
+      'when to download the public feeds (cron, UTC; also once at start), or "off" for offline installs',
+      DEFAULT_FEED_SYNC_CRON,
+    )
     .option('--local-agent', "also run this host's agent in-process, reporting over loopback")
     .option('-q, --quiet', 'no progress on standard error')
     .action(async (options) => {
@@ -127,6 +157,12 @@ export function serverCommand() {
             ? { tls: { certFile: options.tlsCert, keyFile: options.tlsKey } }
             : {}),
           ...(process.env.PATCHWARDEN_SECRET_KEY ? { secretKey: process.env.PATCHWARDEN_SECRET_KEY } : {}),
+          // The bundled feeds, --feeds and $PATCHWARDEN_HOME/feeds: where POST /feeds/import may read.
+          feedImportRoots: [BUNDLED_FEEDS, ...options.feeds, join(patchwardenHome(), 'feeds')],
+          worker: {
+            mirrorDir: defaultFeedMirror(),
+            feedSync: options.feedSync.trim().toLowerCase() === 'off' ? false : options.feedSync,
+          },
         });
         const first = await app.platform.auth.bootstrapAdmin();
         if (first.generatedPassword) {
@@ -134,7 +170,10 @@ export function serverCommand() {
         } else if (first.created) {
           process.stderr.write('patchwarden: admin created with PATCHWARDEN_ADMIN_PASSWORD\n');
         }
-        await importFeedsIfEmpty(database, options.feeds, progress);
+        const importJob = await queueFeedsImportIfEmpty(app, options.feeds);
+        if (importJob !== undefined) {
+          progress.note(`feeds: import of ${options.feeds.join(', ')} queued as job ${importJob}`);
+        }
       } catch (error) {
         await app?.close();
         await database.close();

@@ -11,7 +11,7 @@ import type { AuthorizationBinding, RoleScope } from './role-binding.ts';
 
 /** Written out by hand (not derived from ROLE_PERMISSIONS) so that a change to the table shows here. */
 const EXPECTED: Record<Role, readonly Permission[]> = {
-  viewer: ['assets:read', 'findings:read', 'rollouts:read', 'approvals:read', 'tokens:own'],
+  viewer: ['assets:read', 'findings:read', 'rollouts:read', 'approvals:read', 'tokens:own', 'jobs:read'],
   operator: [
     'assets:read',
     'assets:write',
@@ -21,6 +21,8 @@ const EXPECTED: Record<Role, readonly Permission[]> = {
     'rollouts:run',
     'approvals:read',
     'tokens:own',
+    'jobs:read',
+    'feeds:sync',
   ],
   approver: [
     'assets:read',
@@ -29,6 +31,7 @@ const EXPECTED: Record<Role, readonly Permission[]> = {
     'approvals:read',
     'approvals:decide',
     'tokens:own',
+    'jobs:read',
   ],
   auditor: [
     'assets:read',
@@ -39,6 +42,7 @@ const EXPECTED: Record<Role, readonly Permission[]> = {
     'audit:export',
     'users:read',
     'tokens:own',
+    'jobs:read',
   ],
   admin: [...PERMISSIONS],
 };

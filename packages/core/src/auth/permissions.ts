@@ -22,6 +22,8 @@ export const PERMISSIONS = Object.freeze([
   'tokens:own',
   'tokens:manage',
   'enrolment:manage',
+  'jobs:read',
+  'feeds:sync',
 ] as const);
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -51,6 +53,8 @@ export const PERMISSION_REACH: Readonly<Record<Permission, PermissionReach>> = O
   'tokens:own': 'self',
   'tokens:manage': 'global',
   'enrolment:manage': 'global',
+  'jobs:read': 'global',
+  'feeds:sync': 'global',
 });
 
 const READ_ONLY: readonly Permission[] = [
@@ -59,6 +63,7 @@ const READ_ONLY: readonly Permission[] = [
   'rollouts:read',
   'approvals:read',
   'tokens:own',
+  'jobs:read',
 ];
 
 /**
@@ -67,7 +72,13 @@ const READ_ONLY: readonly Permission[] = [
  */
 export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> = Object.freeze({
   viewer: new Set<Permission>(READ_ONLY),
-  operator: new Set<Permission>([...READ_ONLY, 'assets:write', 'findings:write', 'rollouts:run']),
+  operator: new Set<Permission>([
+    ...READ_ONLY,
+    'assets:write',
+    'findings:write',
+    'rollouts:run',
+    'feeds:sync',
+  ]),
   approver: new Set<Permission>([...READ_ONLY, 'approvals:decide']),
   auditor: new Set<Permission>([...READ_ONLY, 'audit:read', 'audit:export', 'users:read']),
   admin: new Set<Permission>(PERMISSIONS),

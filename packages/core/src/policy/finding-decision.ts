@@ -16,7 +16,7 @@ import { effectiveExceptions } from './exceptions.ts';
 import type { ExceptionVerdict } from './exceptions.ts';
 import { isoOf, PolicyContext } from './policy-context.ts';
 import { findingKey, patchCandidateOf, patchPackageName } from './policy-finding.ts';
-import type { PolicyFinding } from './policy-finding.ts';
+import type { PolicyFinding, RiskAcceptance } from './policy-finding.ts';
 import type { PolicyDocument } from './policy-schema.ts';
 import { slaDueDate, slaStatus } from './sla.ts';
 import type { SlaDecision, SlaStatus } from './sla.ts';
@@ -35,8 +35,20 @@ export interface FindingDecision {
   dueEpochMs?: number;
   status?: SlaStatus;
   exceptions: ExceptionVerdict;
+  /** A person's risk acceptance (status `risk-accepted`), and whether an emergency overrides it. */
+  acceptance?: RiskAcceptance & { overriddenBy: string[] };
   suppressed: boolean;
   explanation: string;
+}
+
+/** What suppresses a decision, as the queue lists it: exception ids, then `risk-accepted:<who>`. */
+export function suppressedBy(decision: FindingDecision): string[] {
+  if (!decision.suppressed) return [];
+  const ids = decision.exceptions.suppressed ? decision.exceptions.active.map((e) => e.id) : [];
+  if (decision.acceptance && decision.acceptance.overriddenBy.length === 0) {
+    ids.push(`risk-accepted:${decision.acceptance.by}`);
+  }
+  return ids;
 }
 
 export function decideFinding(
@@ -74,15 +86,27 @@ export function decideFinding(
     compiled,
     context,
   );
+  // A risk acceptance is an opt-out: it suppresses like an exception, and like an exception it
+  // does not hold against an emergency ("enforced brutally").
+  const accepted = finding.status === 'risk-accepted';
+  const acceptance = accepted
+    ? {
+        by: finding.acceptance?.by ?? 'unknown',
+        reason: finding.acceptance?.reason ?? '',
+        ...(finding.acceptance?.at === undefined ? {} : { at: finding.acceptance.at }),
+        overriddenBy: emergency?.ids ?? [],
+      }
+    : undefined;
   const decision: FindingDecision = {
     key: findingKey(finding),
     finding,
-    open: finding.status === 'open',
+    open: finding.status === 'open' || (accepted && emergency !== undefined),
     risk,
     classification,
     sla,
     exceptions,
-    suppressed: exceptions.suppressed,
+    ...(acceptance ? { acceptance } : {}),
+    suppressed: exceptions.suppressed || (acceptance !== undefined && acceptance.overriddenBy.length === 0),
     explanation: '',
   };
   const parts = [`risk ${risk.score} (${risk.level})`, sla.explanation];
@@ -99,6 +123,14 @@ export function decideFinding(
     parts.push(`SLA ${decision.status}`);
   }
   parts.push(exceptions.explanation);
+  if (acceptance) {
+    const who = `risk accepted by ${acceptance.by}${acceptance.reason ? ` (${acceptance.reason})` : ''}`;
+    parts.push(
+      acceptance.overriddenBy.length > 0
+        ? `${who} ignored: emergency ${acceptance.overriddenBy.join(', ')} in force`
+        : `suppressed: ${who}`,
+    );
+  }
   decision.explanation = parts.join('; ');
   return decision;
 }

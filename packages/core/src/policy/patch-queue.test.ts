@@ -348,6 +348,49 @@ describe('buildPatchQueue: due dates, windows, approval', () => {
     expect(q.windowLoad).toEqual([]);
   });
 
+  it("a person's risk acceptance suppresses like an exception, and an emergency overrides it", () => {
+    const accepted = (assetId: string) => ({
+      ...ssl('ALSA-1', assetId, '1:3.0.7-27.el9'),
+      status: 'risk-accepted' as const,
+      acceptance: { by: 'mallory', reason: 'vendor appliance, cannot patch' },
+    });
+    const calm = queue([accepted('web-1'), ssl('ALSA-1', 'web-2', '1:3.0.7-27.el9')]);
+    expect(calm.summary).toMatchObject({ open: 2, queued: 1, suppressed: 1 });
+    expect(calm.suppressed[0]).toMatchObject({ assetId: 'web-1', exceptions: ['risk-accepted:mallory'] });
+    expect(calm.suppressed[0]?.explanation).toContain(
+      'suppressed: risk accepted by mallory (vendor appliance, cannot patch)',
+    );
+
+    const emergencyDoc = policy({
+      ...spec,
+      emergencies: [
+        {
+          id: 'EMG-1',
+          patch: { package: 'openssl' },
+          declaredAt: '2026-01-20T12:00:00Z',
+          deadlineHours: 36,
+          overrideWindows: true,
+          reason: 'worm',
+        },
+      ],
+    });
+    const brutal = queue([accepted('web-1'), ssl('ALSA-1', 'web-2', '1:3.0.7-27.el9')], {
+      policy: emergencyDoc,
+    });
+    expect(brutal.summary).toMatchObject({ open: 2, queued: 2, suppressed: 0, emergencyPatches: 1 });
+    const onWeb1 = brutal.items[0]?.findings.find((f) => f.assetId === 'web-1');
+    expect(onWeb1?.explanation).toContain(
+      'risk accepted by mallory (vendor appliance, cannot patch) ignored: emergency EMG-1 in force',
+    );
+    expect(brutal.items[0]?.assets.map((a) => a.assetId).sort()).toEqual(['web-1', 'web-2']);
+
+    // A false positive is a correction, not an opt-out: it stays closed even in an emergency.
+    const wrong = queue([{ ...ssl('ALSA-1', 'web-1', '1:3.0.7-27.el9'), status: 'false-positive' }], {
+      policy: emergencyDoc,
+    });
+    expect(wrong.summary).toMatchObject({ open: 0, closed: 1, queued: 0 });
+  });
+
   it('approval per baseline: mixed when asset groups disagree', () => {
     const q = queue([
       finding('CVE-X', {

@@ -12,8 +12,10 @@
  * versions cannot be ordered, each fixed version is its own patch.
  *
  * Accounting. Every open finding lands in exactly one place: a patch, `suppressed` (an exception
- * or deferral in force), or `withoutFix` (no fixed version published). Suppressed findings that
- * an item's upgrade would close anyway are also counted on the item.
+ * or deferral in force), or `withoutFix` (no fixed version published). A finding a person marked
+ * `risk-accepted` counts as open and suppressed, unless an emergency covers it: then it is queued
+ * like any other. Suppressed findings that an item's upgrade would close anyway are also counted
+ * on the item.
  *
  * Risk removed: the sum of scoreRisk over the vulnerabilities closed on each asset. One
  * vulnerability carried by several binary packages of one source package (kernel, kernel-core,
@@ -44,7 +46,7 @@ import { findingFacts, highestRiskLevel } from './conditions.ts';
 import { estimateDisruption } from './disruption.ts';
 import type { DisruptionEstimate } from './disruption.ts';
 import type { EmergencyEffect } from './emergency.ts';
-import { decideFinding } from './finding-decision.ts';
+import { decideFinding, suppressedBy } from './finding-decision.ts';
 import type { FindingDecision } from './finding-decision.ts';
 import { isoOf, PolicyContext } from './policy-context.ts';
 import { patchCandidateOf, patchPackageName, vulnerabilityIds } from './policy-finding.ts';
@@ -351,7 +353,7 @@ export function buildPatchQueue(input: PatchQueueInput): PatchQueue {
   const buckets = new Map<string, AssetBucket>();
 
   input.findings.forEach((finding, index) => {
-    if (finding.status !== 'open') {
+    if (finding.status !== 'open' && finding.status !== 'risk-accepted') {
       closed++;
       return;
     }
@@ -371,7 +373,7 @@ export function buildPatchQueue(input: PatchQueueInput): PatchQueue {
     if (decision.suppressed) {
       suppressed.push({
         decision,
-        queued: { ...queueFinding(decision), exceptions: decision.exceptions.active.map((e) => e.id) },
+        queued: { ...queueFinding(decision), exceptions: suppressedBy(decision) },
       });
       return;
     }

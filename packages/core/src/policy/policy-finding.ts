@@ -5,14 +5,26 @@
 import type { Finding } from '../matching/finding.ts';
 import type { PatchAdvisory, PatchCandidate } from '../patches/classify-patch.ts';
 
-/** `open` findings are queued; any other status (fixed, false positive...) is closed. */
-export type FindingStatus = 'open' | 'fixed' | 'false-positive';
+/**
+ * `open` findings are queued. `risk-accepted` is a person's opt-out: suppressed like an exception,
+ * except that an emergency in force for the finding overrides it. Fixed and false-positive
+ * findings are closed.
+ */
+export type FindingStatus = 'open' | 'fixed' | 'false-positive' | 'risk-accepted';
+
+export interface RiskAcceptance {
+  by: string;
+  reason: string;
+  at?: string;
+}
 
 export interface PolicyFinding extends Finding {
   assetId: string;
   /** RFC 3339 instant the finding was first seen on the asset. */
   firstSeen: string;
   status: FindingStatus;
+  /** Who accepted the risk and why, for a `risk-accepted` finding. */
+  acceptance?: RiskAcceptance;
 }
 
 /** One identity per finding: the asset, the vulnerability and the installed package. */

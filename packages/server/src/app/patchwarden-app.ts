@@ -6,6 +6,8 @@ import {
   FindingRepository,
   FindingsService,
   IntelRepository,
+  JobQueue,
+  PolicyDecisions,
   SecretBox,
 } from '@patchwarden/store';
 import type { Database } from '@patchwarden/store';
@@ -18,6 +20,10 @@ import { findingRoutes } from '../assets/finding-routes.ts';
 import type { PlatformContext } from '../assets/platform-context.ts';
 import { reportRoutes } from '../assets/report-routes.ts';
 import { authPlugin } from '../auth/auth-plugin.ts';
+import { createJobRuntime } from '../jobs/job-runtime.ts';
+import type { JobRuntime, WorkerOptions } from '../jobs/job-runtime.ts';
+import { jobRoutes } from '../jobs/job-routes.ts';
+import type { JobWorker } from '../jobs/job-worker.ts';
 import { buildServer } from './build-server.ts';
 import type { ServerLoggerOptions, ServerOptions, ServerPlugin } from './build-server.ts';
 import { systemClock } from './services.ts';
@@ -37,6 +43,13 @@ export interface PatchwardenAppOptions {
   staleAfterDays?: number;
   /** Registers the policy and patch-queue routes (default true). */
   policy?: boolean;
+  /**
+   * Runs the background worker (feed sync and import jobs) in this process, started when the app
+   * is ready and stopped when it closes. Absent: the job API still queues, for a worker elsewhere.
+   */
+  worker?: WorkerOptions;
+  /** Folders POST /feeds/import may read from; none: that route refuses every path. */
+  feedImportRoots?: readonly string[];
 }
 
 /**
@@ -54,6 +67,8 @@ async function loadPolicyPlugin(database: Database): Promise<ServerPlugin | Erro
 
 export interface PatchwardenApp extends FastifyInstance {
   platform: PlatformContext;
+  /** The job queue, and this process's worker when `worker` was given. */
+  jobs: { queue: JobQueue; worker: JobWorker | undefined };
 }
 
 /**
@@ -92,10 +107,13 @@ export async function createPatchwardenApp(options: PatchwardenAppOptions): Prom
     findings: new FindingRepository(database),
     findingsService: new FindingsService(database),
     intel: new IntelRepository(database),
+    policyDecisions: new PolicyDecisions(database),
     clock,
     staleAfterDays,
   };
   const policy = options.policy === false ? undefined : await loadPolicyPlugin(database);
+  const queue = new JobQueue(database, context.audit);
+  let runtime: JobRuntime | undefined;
   const app = await buildServer({
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.tls ? { tls: options.tls } : {}),
@@ -110,6 +128,11 @@ export async function createPatchwardenApp(options: PatchwardenAppOptions): Prom
       assetRoutes(context),
       findingRoutes(context),
       reportRoutes(context),
+      jobRoutes({
+        queue,
+        onEnqueue: () => runtime?.worker.wake(),
+        ...(options.feedImportRoots ? { importRoots: options.feedImportRoots } : {}),
+      }),
       ...(policy instanceof Error || policy === undefined ? [] : [policy]),
       ...(options.extraPlugins ?? []),
     ],
@@ -117,5 +140,13 @@ export async function createPatchwardenApp(options: PatchwardenAppOptions): Prom
   if (policy instanceof Error) app.log.error({ err: policy }, 'policy routes unavailable');
   registerAgentRoutes(app, context, options.agent);
   app.decorate('platform', context);
+  if (options.worker !== undefined) {
+    runtime = createJobRuntime(database, queue, options.worker, app.log);
+    const started = runtime;
+    app.addHook('onReady', async () => started.start());
+    // Before the database closes (the caller closes it in onClose): finish or release the job.
+    app.addHook('preClose', async () => started.stop());
+  }
+  app.decorate('jobs', { queue, worker: runtime?.worker });
   return app as PatchwardenApp;
 }

@@ -104,6 +104,33 @@ export const assetImportResultSchema = z
 export const findingStatusSchema = z.enum(['open', 'fixed', 'risk-accepted', 'false-positive']);
 export const severitySchema = z.enum(['critical', 'high', 'medium', 'low', 'negligible', 'unknown']);
 
+const exceptionRefSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['exception', 'deferral']),
+  approver: z.string(),
+  reason: z.string(),
+  expiresAt: z.string(),
+});
+
+export const findingPolicyStateSchema = z
+  .object({
+    policyVersion: z.number().int(),
+    suppressed: z.boolean(),
+    exceptions: z.array(exceptionRefSchema),
+    expiredExceptions: z.array(exceptionRefSchema),
+    emergencies: z.array(z.string()),
+    riskScore: z.number().optional(),
+    riskLevel: z.string().optional(),
+    due: z.string().optional(),
+    slaStatus: z.enum(['on-track', 'due-soon', 'breached']).optional(),
+    explanation: z.string(),
+  })
+  .meta({
+    id: 'FindingPolicyState',
+    description:
+      'What the current policy says of an open finding: suppression, due date, SLA standing and why.',
+  });
+
 export const storedFindingSchema = z
   .looseObject({
     id: z.number().int(),
@@ -120,6 +147,7 @@ export const storedFindingSchema = z
     firstSeen: timestamp,
     fixedAt: timestamp.optional(),
     updatedAt: timestamp,
+    policy: findingPolicyStateSchema.optional(),
   })
   .meta({ id: 'Finding', description: 'A finding on one asset with its life cycle.' });
 
@@ -136,8 +164,3 @@ export const pageQuery = {
 };
 
 export type FindingBody = z.infer<typeof storedFindingSchema>;
-
-/** Stored findings as response bodies (their nested finding keeps every field it has). */
-export function findingBodies<T extends { items: readonly object[] }>(page: T): T & { items: FindingBody[] } {
-  return page as T & { items: FindingBody[] };
-}

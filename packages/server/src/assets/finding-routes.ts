@@ -1,11 +1,9 @@
 import { pwError } from '@patchwarden/core';
 import type { Asset } from '@patchwarden/core';
-import type { StoredFinding } from '@patchwarden/store';
 import { z } from 'zod';
 import type { ServerPlugin } from '../app/build-server.ts';
 import { actorOf, authorizeRequest, principalOf } from '../auth/request-principal.ts';
 import {
-  findingBodies,
   findingPatchSchema,
   type FindingBody,
   findingStatusSchema,
@@ -20,7 +18,7 @@ const MAX_SCOPED_PAGES = 50;
 
 /** `/findings`: list findings and record decisions (accept a risk, mark a false positive, reopen). */
 export function findingRoutes(context: PlatformContext): ServerPlugin {
-  const { assets, findings, audit, clock } = context;
+  const { assets, findings, audit, clock, policyDecisions } = context;
   return async (app) => {
     app.get(
       '/findings',
@@ -33,6 +31,12 @@ export function findingRoutes(context: PlatformContext): ServerPlugin {
             status: findingStatusSchema.optional(),
             severity: severitySchema.optional(),
             vulnerability: z.string().max(200).optional(),
+            suppressed: z
+              .enum(['exclude', 'include', 'only'])
+              .optional()
+              .describe(
+                'Open findings an exception or deferral suppresses: left out (default), listed too, or alone',
+              ),
             ...pageQuery,
           }),
           response: {
@@ -42,7 +46,7 @@ export function findingRoutes(context: PlatformContext): ServerPlugin {
       },
       async (request) => {
         const matches = scopeMatcher(request, 'findings:read');
-        const { asset, status, severity, vulnerability, limit = 100 } = request.query;
+        const { asset, status, severity, vulnerability, limit = 100, suppressed = 'exclude' } = request.query;
         if (asset !== undefined) await scopedAsset(request, assets, asset, 'assets:read');
         const query = {
           ...(asset === undefined ? {} : { assetId: asset }),
@@ -50,33 +54,32 @@ export function findingRoutes(context: PlatformContext): ServerPlugin {
           ...(severity === undefined ? {} : { severity }),
           ...(vulnerability === undefined ? {} : { vulnerabilityId: vulnerability }),
         };
-        if (!matches || asset !== undefined) {
-          return findingBodies(
-            await findings.list(query, {
-              limit,
-              ...(request.query.cursor === undefined ? {} : { cursor: request.query.cursor }),
-            }),
-          );
-        }
-        const visible = new Map<string, boolean>();
-        const inScope = async (finding: StoredFinding): Promise<boolean> => {
-          let seen = visible.get(finding.assetId);
-          if (seen === undefined) {
-            const owner: Asset | undefined = await assets.get(finding.assetId);
-            seen = owner !== undefined && matches(owner);
-            visible.set(finding.assetId, seen);
-          }
-          return seen;
-        };
-        const items: StoredFinding[] = [];
+        // Each finding is judged by the current policy, as the patch queue judges it: a finding an
+        // exception suppresses is left out here too unless the caller asks for it.
+        const judge = await policyDecisions.judgeAt(clock().toISOString());
+        const items: FindingBody[] = [];
         let cursor = request.query.cursor;
         for (let pages = 0; pages < MAX_SCOPED_PAGES; pages++) {
-          const page = await findings.list(query, { limit, ...(cursor === undefined ? {} : { cursor }) });
-          for (const finding of page.items) if (await inScope(finding)) items.push(finding);
+          const page = await findings.list(query, {
+            limit: limit - items.length,
+            ...(cursor === undefined ? {} : { cursor }),
+          });
+          for (const finding of page.items) {
+            if (matches && asset === undefined) {
+              const owner: Asset | undefined = await judge.assetOf(finding.assetId);
+              if (owner === undefined || !matches(owner)) continue;
+            }
+            const policy = await judge.judge(finding);
+            if (policy === undefined) continue; // its asset was removed meanwhile
+            // Only open findings are hidden: a risk a person accepted stays listed under its status.
+            if (suppressed === 'exclude' && policy.suppressed && finding.status === 'open') continue;
+            if (suppressed === 'only' && !policy.suppressed) continue;
+            items.push({ ...finding, policy } as unknown as FindingBody);
+          }
           cursor = page.nextCursor;
           if (cursor === undefined || items.length >= limit) break;
         }
-        return findingBodies({ items, ...(cursor === undefined ? {} : { nextCursor: cursor }) });
+        return { items, ...(cursor === undefined ? {} : { nextCursor: cursor }) };
       },
     );
 

@@ -5,6 +5,7 @@ import type {
   FindingRepository,
   FindingsService,
   IntelRepository,
+  PolicyDecisions,
 } from '@patchwarden/store';
 import type { Database } from '@patchwarden/store';
 import type { Clock } from '../app/services.ts';
@@ -18,6 +19,8 @@ export interface PlatformContext {
   findings: FindingRepository;
   findingsService: FindingsService;
   intel: IntelRepository;
+  /** The current policy's view of each finding (suppression, due date), shared by every findings view. */
+  policyDecisions: PolicyDecisions;
   clock: Clock;
   /** Days after which an inventory no longer counts as current. */
   staleAfterDays: number;

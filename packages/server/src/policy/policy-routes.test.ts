@@ -269,4 +269,77 @@ describe('the policy routes on a real server and store', () => {
     });
     expect(invalid.json()).toMatchObject({ code: 'PW_ERR_VALIDATION' });
   });
+
+  it('grants and renews exceptions as new policy versions; the queue suppresses at once', async () => {
+    const grant = {
+      id: 'EXC-LODASH',
+      scope: { packages: ['lodash'] },
+      reason: 'merge() is never called with user input',
+      compensatingControl: 'input schema rejects __proto__',
+      expiresAt: '2025-07-10T00:00:00Z',
+    };
+    const post = (user: string, payload: object, url = '/api/v1/policy/exceptions') =>
+      app.inject({ method: 'POST', url, headers: as(user), payload });
+    expect((await post('vera', grant)).statusCode).toBe(403);
+    expect((await post('tina', grant)).statusCode).toBe(403); // a team binding does not decide for all
+
+    const granted = await post('paul', grant);
+    expect(granted.statusCode, granted.body).toBe(201);
+    expect(granted.json()).toMatchObject({
+      policyVersion: 3,
+      exception: { id: 'EXC-LODASH', approver: 'paul', createdAt: NOW, state: 'active', daysLeft: 30 },
+    });
+    const queue = (await app.inject({ method: 'GET', url: '/api/v1/queue', headers: as('vera') })).json();
+    expect(queue.items.find((i: { packageName: string }) => i.packageName === 'lodash')).toBeUndefined();
+    expect(queue.suppressed.map((f: { exceptions: string[] }) => f.exceptions)).toContainEqual([
+      'EXC-LODASH',
+    ]);
+    // The rest of the text is the author's, as applied: the edit appends to it.
+    const yaml = (
+      await app.inject({ method: 'GET', url: '/api/v1/policy/versions/3?format=yaml', headers: as('vera') })
+    ).body;
+    expect(yaml).toContain('name: api-test');
+    expect(yaml).toContain('id: EXC-LODASH');
+
+    const duplicate = await post('paul', grant);
+    expect(duplicate.statusCode).toBe(400);
+    expect(duplicate.json().details.issues[0].path).toBe('spec.exceptions.EXC-LODASH');
+    const backwards = await post('paul', { ...grant, id: 'EXC-2', expiresAt: '2025-06-01T00:00:00Z' });
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json().message).toContain('expiresAt');
+    const noScope = await post('paul', { ...grant, id: 'EXC-3', scope: { assets: 'env:production' } });
+    expect(noScope.statusCode).toBe(400);
+
+    const renewUrl = '/api/v1/policy/exceptions/EXC-LODASH/renew';
+    const tooLong = await post('ada', { expiresAt: '2026-09-01T00:00:00Z' }, renewUrl);
+    expect(tooLong.statusCode).toBe(400);
+    expect(tooLong.json().message).toContain('more than one term');
+    const renewed = await post('ada', { expiresAt: '2025-10-01T00:00:00Z' }, renewUrl);
+    expect(renewed.statusCode, renewed.body).toBe(200);
+    expect(renewed.json()).toMatchObject({
+      policyVersion: 4,
+      exception: { approver: 'ada', renewals: 1, expiresAt: '2025-10-01T00:00:00Z' },
+    });
+    expect(
+      (await post('ada', { expiresAt: '2025-11-01T00:00:00Z' }, '/api/v1/policy/exceptions/NOPE/renew'))
+        .statusCode,
+    ).toBe(404);
+
+    const listed = await app.inject({
+      method: 'GET',
+      url: '/api/v1/policy/exceptions?state=active',
+      headers: as('vera'),
+    });
+    expect(listed.json()).toMatchObject({
+      policyVersion: 4,
+      items: [{ id: 'EXC-LODASH', renewals: 1, state: 'active' }],
+    });
+    const audit = (await new AuditLog(database).query({})).entries.filter((e) =>
+      e.action.startsWith('policy.exception.'),
+    );
+    expect(audit.map((e) => [e.action, e.actor.name, e.after])).toEqual([
+      ['policy.exception.renew', 'ada', { version: 4 }],
+      ['policy.exception.grant', 'paul', { version: 3 }],
+    ]);
+  });
 });

@@ -1,4 +1,14 @@
-import { assetScopeFor, parsePolicyYaml, PatchwardenError, pwError } from '@patchwarden/core';
+import {
+  addExceptionToYaml,
+  assetScopeFor,
+  exceptionDaysLeft,
+  pageOfQueue,
+  parsePolicyYaml,
+  PatchwardenError,
+  pwError,
+  renewExceptionInYaml,
+} from '@patchwarden/core';
+import type { ExceptionSpec } from '@patchwarden/core';
 import type { Asset } from '@patchwarden/core';
 import { PolicyRepository, QueueService } from '@patchwarden/store';
 import type { Database } from '@patchwarden/store';
@@ -7,6 +17,8 @@ import { z } from 'zod';
 import type { ServerPlugin } from '../app/build-server.ts';
 import { actorOf, authorizeRequest, principalOf } from '../auth/request-principal.ts';
 import { registerRiskRoutes } from './risk-routes.ts';
+
+const DEFAULT_QUEUE_PAGE = 100;
 import {
   formatQuery,
   patchQueueSchema,
@@ -14,6 +26,10 @@ import {
   policyDocumentSchema,
   policyVersionSchema,
   policyVersionSummarySchema,
+  exceptionRenewalSchema,
+  newExceptionSchema,
+  policyExceptionSchema,
+  queuePageQuery,
   queueQuery,
   typeOverrideBodySchema,
   typeOverrideSchema,
@@ -202,6 +218,118 @@ export function policyPlugin(options: PolicyPluginOptions): ServerPlugin {
       },
     );
 
+    /** An exception as listed: its spec, where it stands at `now`, and the days it has left. */
+    const listed = (exception: ExceptionSpec, now: string) => {
+      const state =
+        Date.parse(now) >= Date.parse(exception.expiresAt)
+          ? 'expired'
+          : Date.parse(now) < Date.parse(exception.createdAt)
+            ? 'upcoming'
+            : 'active';
+      return { ...exception, state, daysLeft: exceptionDaysLeft(exception, now) } as z.infer<
+        typeof policyExceptionSchema
+      >;
+    };
+
+    app.get(
+      '/policy/exceptions',
+      {
+        schema: {
+          summary: "The current policy's exceptions and deferrals, with where each stands now",
+          tags: ['policy'],
+          querystring: z.object({ state: z.enum(['active', 'expired', 'upcoming']).optional() }),
+          response: {
+            200: z.object({ policyVersion: z.number().int(), items: z.array(policyExceptionSchema) }),
+          },
+        },
+      },
+      async (request) => {
+        readScope(request);
+        const current = await policies.current();
+        const now = clock().toISOString();
+        const items = current.document.spec.exceptions
+          .map((e) => listed(e, now))
+          .filter((e) => request.query.state === undefined || e.state === request.query.state);
+        return { policyVersion: current.version, items };
+      },
+    );
+
+    app.post(
+      '/policy/exceptions',
+      {
+        schema: {
+          summary:
+            'Grant an exception or deferral (the caller is its approver); saved as a new policy version',
+          tags: ['policy'],
+          body: newExceptionSchema,
+          response: {
+            201: z.object({ policyVersion: z.number().int(), exception: policyExceptionSchema }),
+          },
+        },
+      },
+      async (request, reply) => {
+        const principal = authorizeRequest(request, DECIDE);
+        const now = clock().toISOString();
+        const exception = {
+          ...request.body,
+          approver: principal.username,
+          createdAt: request.body.createdAt ?? now,
+        } as ExceptionSpec;
+        const saved = await explained(() =>
+          policies.amend(
+            (yaml, file) => addExceptionToYaml(yaml, exception, file),
+            actorOf(principal),
+            `exception ${exception.id} granted by ${principal.username}: ${exception.reason}`,
+            'policy.exception.grant',
+          ),
+        );
+        const stored = saved.document.spec.exceptions.find((e) => e.id === exception.id) as ExceptionSpec;
+        return reply.code(201).send({ policyVersion: saved.version, exception: listed(stored, now) });
+      },
+    );
+
+    app.post(
+      '/policy/exceptions/:id/renew',
+      {
+        schema: {
+          summary:
+            'Renew an exception before it lapses (the caller approves; at most one term, at most maxRenewals times)',
+          tags: ['policy'],
+          params: z.object({ id: z.string().min(1).max(200) }),
+          body: exceptionRenewalSchema,
+          response: {
+            200: z.object({ policyVersion: z.number().int(), exception: policyExceptionSchema }),
+          },
+        },
+      },
+      async (request) => {
+        const principal = authorizeRequest(request, DECIDE);
+        const now = clock().toISOString();
+        const { id } = request.params;
+        const current = await policies.current();
+        if (!current.document.spec.exceptions.some((e) => e.id === id)) {
+          throw pwError('PW_ERR_NOT_FOUND', `No exception ${id} in the current policy`, { record: id });
+        }
+        const saved = await explained(() =>
+          policies.amend(
+            (yaml, file) =>
+              renewExceptionInYaml(
+                yaml,
+                id,
+                { expiresAt: request.body.expiresAt, approver: principal.username, at: now },
+                file,
+              ).yaml,
+            actorOf(principal),
+            request.body.comment ??
+              `exception ${id} renewed by ${principal.username} until ${request.body.expiresAt}`,
+            'policy.exception.renew',
+          ),
+        );
+        const stored = saved.document.spec.exceptions.find((e) => e.id === id) as ExceptionSpec;
+        return { policyVersion: saved.version, exception: listed(stored, now) };
+      },
+    );
+
     registerRiskRoutes(app, { database: options.database, policies, clock, readScope });
 
     app.get(
@@ -210,7 +338,7 @@ export function policyPlugin(options: PolicyPluginOptions): ServerPlugin {
         schema: {
           summary: 'The patch queue: patches ranked, with due dates, windows, approval, risk removed and why',
           tags: ['policy'],
-          querystring: queueQuery,
+          querystring: queuePageQuery,
           response: { 200: patchQueueSchema },
         },
       },
@@ -221,7 +349,11 @@ export function policyPlugin(options: PolicyPluginOptions): ServerPlugin {
           ...(request.query.filter === undefined ? {} : { filter: request.query.filter }),
           ...(assetScope ? { assetScope } : {}),
         });
-        return result as unknown as z.infer<typeof patchQueueSchema>;
+        const page = pageOfQueue(result, {
+          offset: request.query.offset ?? 0,
+          limit: request.query.limit ?? DEFAULT_QUEUE_PAGE,
+        });
+        return page as unknown as z.infer<typeof patchQueueSchema>;
       },
     );
 

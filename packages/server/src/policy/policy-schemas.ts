@@ -47,6 +47,12 @@ export const queueQuery = z.object({
   at: instantSchema.optional().describe('Compute the queue as of this instant (default: now)'),
 });
 
+/** GET /queue pages its ranked patches (and its suppressed and without-fix lists) alike. */
+export const queuePageQuery = queueQuery.extend({
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe('Patches per page (default 100)'),
+  offset: z.coerce.number().int().min(0).optional().describe('Rank of the first patch on the page, from 0'),
+});
+
 const queueItemSchema = z.looseObject({
   id: z.string(),
   ecosystem: z.string(),
@@ -72,6 +78,16 @@ export const patchQueueSchema = z
     withoutFix: z.array(z.looseObject({ id: z.string(), assetId: z.string() })),
     windowLoad: z.array(z.looseObject({ windowId: z.string() })),
     summary: z.looseObject({ patches: z.number(), open: z.number() }),
+    page: z
+      .object({
+        offset: z.number().int(),
+        limit: z.number().int(),
+        total: z.number().int(),
+        suppressedTotal: z.number().int(),
+        withoutFixTotal: z.number().int(),
+        nextOffset: z.number().int().optional(),
+      })
+      .optional(),
   })
   .meta({ id: 'PatchQueue' });
 
@@ -104,3 +120,37 @@ export const typeOverrideBodySchema = z.object({
 export const typeOverrideSchema = typeOverrideBodySchema
   .extend({ by: z.string(), at: z.string() })
   .meta({ id: 'PatchTypeOverride' });
+
+const exceptionRef = {
+  id: z.string().min(1).max(200),
+  kind: z.enum(['exception', 'deferral']).optional(),
+  scope: z.object({
+    assets: z.string().max(2000).optional(),
+    packages: z.array(z.string().min(1).max(200)).min(1).optional(),
+    vulnerabilities: z.array(z.string().min(1).max(200)).min(1).optional(),
+  }),
+  reason: z.string().min(1).max(2000),
+  compensatingControl: z.string().min(1).max(2000).optional(),
+  expiresAt: instantSchema,
+  maxRenewals: z.number().int().min(0).max(12).optional(),
+};
+
+/** A new exception or deferral; the approver is the caller and it starts now unless `createdAt` says. */
+export const newExceptionSchema = z
+  .object({ ...exceptionRef, createdAt: instantSchema.optional() })
+  .meta({ id: 'NewPolicyException' });
+
+export const exceptionRenewalSchema = z
+  .object({ expiresAt: instantSchema, comment: z.string().max(2000).optional() })
+  .meta({ id: 'PolicyExceptionRenewal' });
+
+export const policyExceptionSchema = z
+  .looseObject({
+    ...exceptionRef,
+    approver: z.string(),
+    createdAt: z.string(),
+    renewals: z.number().int().optional(),
+    state: z.enum(['active', 'expired', 'upcoming']),
+    daysLeft: z.number().int(),
+  })
+  .meta({ id: 'PolicyException' });

@@ -8,7 +8,7 @@ import {
   ssvcDecision,
 } from '@patchwarden/core';
 import type { Database, PolicyRepository } from '@patchwarden/store';
-import { AssetRepository, FindingRepository } from '@patchwarden/store';
+import { AssetRepository, FindingRepository, PolicyDecisions } from '@patchwarden/store';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -22,6 +22,7 @@ const riskAnswer = z.object({
   policyVersion: z.number(),
   risk: anyObject,
   ssvc: anyObject,
+  policy: anyObject.optional(),
 });
 
 const matrixQuery = z.object({ filter: z.string().optional() });
@@ -42,6 +43,7 @@ export function registerRiskRoutes(fastify: FastifyInstance, options: RiskRoutes
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const assets = new AssetRepository(options.database);
   const findings = new FindingRepository(options.database);
+  const decisions = new PolicyDecisions(options.database, options.policies);
 
   const weights = async () => {
     const current = await options.policies.current();
@@ -80,6 +82,7 @@ export function registerRiskRoutes(fastify: FastifyInstance, options: RiskRoutes
         riskWeights,
       );
       const ssvc = ssvcDecision({ finding: stored.finding, asset: context });
+      const policy = await (await decisions.judgeAt(options.clock().toISOString())).judge(stored);
       return {
         findingId: stored.id,
         assetId: stored.assetId,
@@ -87,6 +90,7 @@ export function registerRiskRoutes(fastify: FastifyInstance, options: RiskRoutes
         policyVersion: version,
         risk: risk as unknown as Record<string, unknown>,
         ssvc: ssvc as unknown as Record<string, unknown>,
+        ...(policy === undefined ? {} : { policy: policy as unknown as Record<string, unknown> }),
       };
     },
   );
@@ -95,7 +99,8 @@ export function registerRiskRoutes(fastify: FastifyInstance, options: RiskRoutes
     '/reports/risk-matrix',
     {
       schema: {
-        summary: 'Open findings by severity x asset criticality (business impact), counts per cell',
+        summary:
+          'Open findings by severity x asset criticality (business impact), counts per cell; findings an exception suppresses are counted apart',
         tags: ['risk'],
         querystring: matrixQuery,
         response: { 200: anyObject },
@@ -105,6 +110,9 @@ export function registerRiskRoutes(fastify: FastifyInstance, options: RiskRoutes
       const scope = options.readScope(request);
       const now = options.clock().toISOString();
       const items: RiskMatrixItem[] = [];
+      // The same judgement as the queue and GET /findings: suppressed findings leave the cells.
+      const judge = await decisions.judgeAt(now);
+      let suppressed = 0;
       const filter = parseAssetFilter(request.query.filter ?? '');
       let cursor: string | undefined;
       do {
@@ -118,6 +126,10 @@ export function registerRiskRoutes(fastify: FastifyInstance, options: RiskRoutes
               { limit: 1000, ...(findingCursor ? { cursor: findingCursor } : {}) },
             );
             for (const stored of open.items) {
+              if ((await judge.judge(stored))?.suppressed) {
+                suppressed++;
+                continue;
+              }
               items.push({ severity: stored.finding.severity, businessImpact: asset.businessImpact ?? null });
             }
             findingCursor = open.nextCursor;
@@ -125,7 +137,11 @@ export function registerRiskRoutes(fastify: FastifyInstance, options: RiskRoutes
         }
         cursor = page.nextCursor;
       } while (cursor);
-      return buildRiskMatrix(items) as unknown as Record<string, unknown>;
+      const matrix = buildRiskMatrix(items);
+      return { ...matrix, suppressed, policyVersion: judge.policyVersion } as unknown as Record<
+        string,
+        unknown
+      >;
     },
   );
 }

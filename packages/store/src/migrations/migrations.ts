@@ -3,6 +3,7 @@ import * as intel0001 from './0001-intel.ts';
 import * as assets0002 from './0002-assets.ts';
 import * as auth0003 from './0003-auth.ts';
 import * as policy0004 from './0004-policy.ts';
+import * as jobs0005 from './0005-jobs.ts';
 
 /**
  * Every migration, by name; names sort in the order they run. A static list (not a folder scan)
@@ -13,6 +14,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0002-assets': assets0002,
   '0003-auth': auth0003,
   '0004-policy': policy0004,
+  '0005-jobs': jobs0005,
 });
 
 export const migrationProvider: MigrationProvider = Object.freeze({

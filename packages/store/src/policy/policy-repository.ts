@@ -117,47 +117,85 @@ export class PolicyRepository {
    * PatchwardenError names the field path and line.
    */
   async apply(yamlText: string, file: string, actor: AuditActor, comment?: string): Promise<PolicyVersion> {
-    const parsed = parsePolicyYaml(yamlText, file);
-    const note = comment?.trim() ? comment.trim() : undefined;
+    parsePolicyYaml(yamlText, file); // refused before any transaction opens
     return this.#database.transaction(async (trx) => {
       await sql`select pg_advisory_xact_lock(${APPLY_LOCK})`.execute(trx);
-      const before = await this.#latestVersion(trx);
-      const now = this.#clock();
-      // The version number is known only after the insert; the stored document carries it.
-      const inserted = await trx
-        .insertInto('policy_versions')
-        .values({
-          yaml: yamlText,
-          document: jsonbParam(parsed),
-          created_at: now,
-          created_by: actorName(actor),
-          comment: note ?? null,
-        })
-        .returning('version')
-        .executeTakeFirstOrThrow();
-      const document: PolicyDocument = {
-        ...parsed,
-        metadata: { ...parsed.metadata, revision: inserted.version },
-      };
-      const row = await trx
-        .updateTable('policy_versions')
-        .set({ document: jsonbParam(document) })
-        .where('version', '=', inserted.version)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await this.#audit.append(
-        {
-          actor,
-          action: 'policy.apply',
-          target: { type: 'policy', id: document.metadata.name },
-          before: before === undefined ? null : { version: before },
-          after: { version: row.version },
-          details: { file, ...(note === undefined ? {} : { comment: note }) },
-        },
-        trx,
-      );
-      return toVersion(row);
+      return this.#insert(trx, yamlText, file, actor, comment, 'policy.apply');
     });
+  }
+
+  /**
+   * One edit of the current policy's YAML text (core policy-edits: add or renew an exception),
+   * saved as the next version. The edit runs under the apply lock on the latest text, so two
+   * people editing at once both land, one after the other. Starting from the built-in default
+   * when no policy was applied yet.
+   */
+  async amend(
+    edit: (yamlText: string, file: string) => string,
+    actor: AuditActor,
+    comment: string,
+    action = 'policy.amend',
+  ): Promise<PolicyVersion> {
+    return this.#database.transaction(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${APPLY_LOCK})`.execute(trx);
+      const latest = await trx
+        .selectFrom('policy_versions')
+        .select(['version', 'yaml'])
+        .orderBy('version', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const file = latest ? `(policy version ${latest.version})` : '(built-in default policy)';
+      const text = edit(latest?.yaml ?? policyToYaml(DEFAULT_POLICY), file);
+      return this.#insert(trx, text, file, actor, comment, action);
+    });
+  }
+
+  async #insert(
+    trx: Tx,
+    yamlText: string,
+    file: string,
+    actor: AuditActor,
+    comment: string | undefined,
+    action: string,
+  ): Promise<PolicyVersion> {
+    const parsed = parsePolicyYaml(yamlText, file);
+    const note = comment?.trim() ? comment.trim() : undefined;
+    const before = await this.#latestVersion(trx);
+    const now = this.#clock();
+    // The version number is known only after the insert; the stored document carries it.
+    const inserted = await trx
+      .insertInto('policy_versions')
+      .values({
+        yaml: yamlText,
+        document: jsonbParam(parsed),
+        created_at: now,
+        created_by: actorName(actor),
+        comment: note ?? null,
+      })
+      .returning('version')
+      .executeTakeFirstOrThrow();
+    const document: PolicyDocument = {
+      ...parsed,
+      metadata: { ...parsed.metadata, revision: inserted.version },
+    };
+    const row = await trx
+      .updateTable('policy_versions')
+      .set({ document: jsonbParam(document) })
+      .where('version', '=', inserted.version)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.#audit.append(
+      {
+        actor,
+        action,
+        target: { type: 'policy', id: document.metadata.name },
+        before: before === undefined ? null : { version: before },
+        after: { version: row.version },
+        details: { file, ...(note === undefined ? {} : { comment: note }) },
+      },
+      trx,
+    );
+    return toVersion(row);
   }
 
   async #latestVersion(trx: Tx): Promise<number | undefined> {

@@ -11,6 +11,7 @@ import { buildPatchQueue, compilePolicy, parseAssetFilter, simulatePolicyChange 
 import { AssetRepository } from '../assets/asset-repository.ts';
 import type { Database } from '../database/open-database.ts';
 import { FindingRepository } from '../findings/finding-repository.ts';
+import type { StoredFinding } from '../findings/finding-repository.ts';
 import { jsonbParam } from '../sql/jsonb-param.ts';
 import { chunks } from '../util/batches.ts';
 import { PolicyRepository } from './policy-repository.ts';
@@ -39,6 +40,21 @@ export interface PolicyFleet {
 export interface QueueResult extends PatchQueue {
   /** The policy version evaluated (0: the built-in default; absent: a policy passed in). */
   policyVersion?: number;
+}
+
+/** A stored finding as the policy engine reads it (open, or risk-accepted with who and why). */
+export function policyFindingOf(stored: StoredFinding): PolicyFinding {
+  const base = { ...stored.finding, assetId: stored.assetId, firstSeen: stored.firstSeen };
+  if (stored.status !== 'risk-accepted') return { ...base, status: stored.status };
+  return {
+    ...base,
+    status: 'risk-accepted',
+    acceptance: {
+      by: stored.statusBy ?? 'unknown',
+      reason: stored.statusReason ?? '',
+      ...(stored.statusAt === undefined ? {} : { at: stored.statusAt }),
+    },
+  };
 }
 
 /**
@@ -105,20 +121,16 @@ export class QueueService {
 
     const ids = new Set(assets.map((a) => a.id));
     const findings: PolicyFinding[] = [];
+    // Accepted risks come along: an emergency overrides a person's acceptance (core decideFinding).
     cursor = undefined;
     do {
       const page = await this.#findings.list(
-        { status: 'open' },
+        { status: ['open', 'risk-accepted'] },
         { limit: PAGE, ...(cursor === undefined ? {} : { cursor }) },
       );
       for (const stored of page.items) {
         if (!ids.has(stored.assetId)) continue;
-        findings.push({
-          ...stored.finding,
-          assetId: stored.assetId,
-          firstSeen: stored.firstSeen,
-          status: 'open',
-        });
+        findings.push(policyFindingOf(stored));
       }
       cursor = page.nextCursor;
     } while (cursor !== undefined);
