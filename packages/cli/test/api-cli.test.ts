@@ -317,6 +317,50 @@ for (const backend of BACKENDS) {
       });
     });
 
+    it('declares and lifts an emergency', async () => {
+      const declare = await cli(home, [
+        'policy',
+        'emergency',
+        'declare',
+        'EMG-XZ',
+        '--cve',
+        'CVE-2024-3094',
+        '--deadline-hours',
+        '24',
+        '--override-windows',
+        '--reason',
+        'backdoored xz',
+        '--format',
+        'json',
+      ]);
+      expect(declare.code, declare.stderr).toBe(0);
+      const declared = JSON.parse(declare.stdout).emergency;
+      expect(declared).toMatchObject({
+        id: 'EMG-XZ',
+        cve: 'CVE-2024-3094',
+        declaredBy: 'ada',
+        state: 'in-force',
+      });
+      expect(Date.parse(declared.deadline) - Date.parse(declared.declaredAt)).toBe(24 * 3_600_000);
+      const neither = await cli(home, [
+        'policy',
+        'emergency',
+        'declare',
+        'EMG-2',
+        '--deadline-hours',
+        '1',
+        '--reason',
+        'r',
+      ]);
+      expect(neither.code).toBe(2);
+      expect(neither.stderr).toContain('Name either --cve or --package');
+      const lift = await cli(home, ['policy', 'emergency', 'lift', 'EMG-XZ']);
+      expect(lift.code, lift.stderr).toBe(0);
+      expect(lift.stdout).toMatch(/^Lifted EMG-XZ at \d{4}-\d{2}-\d{2}T/);
+      const list = await cli(home, ['policy', 'emergency', 'list']);
+      expect(list.stdout).toMatch(/\nEMG-XZ\s+lifted\s+CVE-2024-3094\s/);
+    });
+
     it('logs out: the token is revoked on the server and the file is gone', async () => {
       const stored = JSON.parse(await readFile(join(home, 'credentials.json'), 'utf8'));
       const logout = await cli(home, ['logout']);

@@ -25,6 +25,20 @@ interface ListedException {
   daysLeft: number;
 }
 
+interface ListedEmergency {
+  id: string;
+  cve?: string;
+  patch?: { ecosystem?: string; package: string; fixedVersion?: string };
+  declaredAt: string;
+  declaredBy?: string;
+  deadlineHours: number;
+  overrideWindows: boolean;
+  reason: string;
+  liftedAt?: string;
+  state: string;
+  deadline: string;
+}
+
 function scopeText(scope: ListedException['scope']): string {
   return [
     scope.assets === undefined ? undefined : `assets ${scope.assets}`,
@@ -88,7 +102,7 @@ export function renderWhatIf(result: WhatIfAnswer): string {
   return `${lines.join('\n')}\n${changed.length === 0 ? 'No patch changes.\n' : table}`;
 }
 
-/** `patchwarden policy apply|export|what-if|history|exceptions`: the versioned patch policy on the server. */
+/** `patchwarden policy apply|export|what-if|history|exceptions|emergency`: the versioned patch policy on the server. */
 export function policyCommand() {
   const policy = connectedCommand('policy').description('The patch policy: apply, export, simulate, history');
 
@@ -269,6 +283,123 @@ export function policyCommand() {
           ? renderJson(answer)
           : `Renewed ${answer.exception.id} until ${answer.exception.expiresAt}, renewal ${answer.exception.renewals ?? 0} ` +
               `(policy version ${answer.policyVersion})\n`,
+      );
+    });
+
+  const emergency = policy
+    .command('emergency')
+    .description('Emergencies: declare one for a CVE or a patch (enforced with no opt-out), lift, list');
+
+  emergency
+    .command('list')
+    .description("The current policy's emergencies, in force or not")
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (options, command) => {
+      const format = parseOutputFormat(options.format, ['table', 'json']);
+      const answer = await withClient(command, (client) =>
+        client.get<{ policyVersion: number; items: ListedEmergency[] }>('/policy/emergencies'),
+      );
+      process.stdout.write(
+        format === 'json'
+          ? renderJson(answer)
+          : renderTable(answer.items, [
+              { header: 'ID', value: (e) => e.id },
+              { header: 'STATE', value: (e) => e.state },
+              {
+                header: 'FOR',
+                value: (e) =>
+                  e.cve ?? `${e.patch?.package}${e.patch?.fixedVersion ? `@${e.patch.fixedVersion}` : ''}`,
+                max: 40,
+              },
+              { header: 'DECLARED', value: (e) => e.declaredAt },
+              { header: 'DEADLINE', value: (e) => e.deadline },
+              { header: 'WINDOWS', value: (e) => (e.overrideWindows ? 'overridden' : 'kept') },
+              { header: 'BY', value: (e) => e.declaredBy },
+              { header: 'REASON', value: (e) => e.reason, max: 50 },
+            ]),
+      );
+    });
+
+  emergency
+    .command('declare')
+    .description('Declare an emergency: deadlines compress, exceptions and accepted risks stop applying')
+    .argument('<id>', 'emergency id (EMG-...)')
+    .option('--cve <id>', 'the vulnerability (CVE or any alias)')
+    .option('--package <name>', 'or the patch: this package ...')
+    .option('--ecosystem <ecosystem>', '... in this ecosystem ...')
+    .option('--fixed-version <version>', '... up to this version')
+    .requiredOption('--deadline-hours <n>', 'hours from the declaration by which it must be fixed')
+    .option('--override-windows', 'patch at once, outside maintenance windows')
+    .requiredOption('--reason <text>', 'why (kept with the policy version and the audit log)')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (id, options, command) => {
+      const format = parseOutputFormat(options.format, ['table', 'json']);
+      if ((options.cve === undefined) === (options.package === undefined)) {
+        throw pwError('PW_ERR_USAGE', 'Name either --cve or --package', { field: 'cve' });
+      }
+      const hours = Number(options.deadlineHours);
+      if (!Number.isFinite(hours) || hours <= 0) {
+        throw pwError(
+          'PW_ERR_USAGE',
+          `--deadline-hours must be a positive number, not ${options.deadlineHours}`,
+          {
+            field: 'deadline-hours',
+          },
+        );
+      }
+      const body = {
+        id,
+        ...(options.cve === undefined ? {} : { cve: options.cve }),
+        ...(options.package === undefined
+          ? {}
+          : {
+              patch: {
+                package: options.package,
+                ...(options.ecosystem === undefined ? {} : { ecosystem: options.ecosystem }),
+                ...(options.fixedVersion === undefined ? {} : { fixedVersion: options.fixedVersion }),
+              },
+            }),
+        deadlineHours: hours,
+        overrideWindows: options.overrideWindows === true,
+        reason: options.reason,
+      };
+      const answer = await withClient(command, (client) =>
+        client.request<{ policyVersion: number; emergency: ListedEmergency }>('POST', '/policy/emergencies', {
+          body,
+        }),
+      );
+      process.stdout.write(
+        format === 'json'
+          ? renderJson(answer)
+          : `Declared ${answer.emergency.id}: fix by ${answer.emergency.deadline} (policy version ${answer.policyVersion})\n`,
+      );
+    });
+
+  emergency
+    .command('lift')
+    .description('Call an emergency off')
+    .argument('<id>', 'emergency id')
+    .option('--at <instant>', 'RFC 3339 instant it stops applying (default: now)')
+    .option('--comment <text>', 'kept with the new policy version')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (id, options, command) => {
+      const format = parseOutputFormat(options.format, ['table', 'json']);
+      const answer = await withClient(command, (client) =>
+        client.request<{ policyVersion: number; emergency: ListedEmergency }>(
+          'POST',
+          `/policy/emergencies/${encodeURIComponent(id)}/lift`,
+          {
+            body: {
+              ...(options.at === undefined ? {} : { liftedAt: options.at }),
+              ...(options.comment === undefined ? {} : { comment: options.comment }),
+            },
+          },
+        ),
+      );
+      process.stdout.write(
+        format === 'json'
+          ? renderJson(answer)
+          : `Lifted ${answer.emergency.id} at ${answer.emergency.liftedAt} (policy version ${answer.policyVersion})\n`,
       );
     });
 

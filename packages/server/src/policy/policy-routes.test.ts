@@ -342,4 +342,61 @@ describe('the policy routes on a real server and store', () => {
       ['policy.exception.grant', 'paul', { version: 3 }],
     ]);
   });
+
+  it('declares an emergency that overrides the exception at once, and lifts it', async () => {
+    const post = (user: string, payload: object, url = '/api/v1/policy/emergencies') =>
+      app.inject({ method: 'POST', url, headers: as(user), payload });
+    const lodashItem = async (at = NOW) =>
+      (await app.inject({ method: 'GET', url: `/api/v1/queue?at=${at}`, headers: as('vera') }))
+        .json()
+        .items.find((i: { packageName: string }) => i.packageName === 'lodash');
+    expect(await lodashItem()).toBeUndefined(); // EXC-LODASH suppresses it
+
+    const body = {
+      id: 'EMG-LODASH',
+      patch: { ecosystem: 'npm', package: 'lodash' },
+      deadlineHours: 24,
+      overrideWindows: true,
+      reason: 'prototype pollution exploited in the wild',
+    };
+    expect((await post('vera', body)).statusCode).toBe(403);
+    const both = await post('paul', { ...body, cve: 'CVE-2019-10744' });
+    expect(both.statusCode).toBe(400);
+    expect(both.json().details.issues[0].path).toBe('spec.emergencies.EMG-LODASH');
+
+    const declared = await post('paul', body);
+    expect(declared.statusCode, declared.body).toBe(201);
+    expect(declared.json().emergency).toMatchObject({
+      declaredBy: 'paul',
+      declaredAt: NOW,
+      state: 'in-force',
+      deadline: '2025-06-11T00:00:00.000Z',
+    });
+    const forced = await lodashItem();
+    expect(forced).toMatchObject({ emergencies: ['EMG-LODASH'], approval: { state: 'approved' } });
+    expect(forced.findings[0].explanation).toContain('EXC-LODASH');
+    expect(forced.findings[0].explanation).toContain('ignored: emergency EMG-LODASH in force');
+
+    const lift = '/api/v1/policy/emergencies/EMG-LODASH/lift';
+    const early = await post('paul', { liftedAt: '2025-06-09T00:00:00Z' }, lift);
+    expect(early.statusCode).toBe(400);
+    expect(early.json().message).toContain('must be after declaredAt');
+    // Lifted an hour after it was declared: in force until then, not after.
+    const lifted = await post('paul', { liftedAt: '2025-06-10T01:00:00Z' }, lift);
+    expect(lifted.statusCode, lifted.body).toBe(200);
+    expect(lifted.json().emergency).toMatchObject({ liftedAt: '2025-06-10T01:00:00Z', state: 'in-force' });
+    expect(await lodashItem()).toMatchObject({ emergencies: ['EMG-LODASH'] });
+    expect(await lodashItem('2025-06-10T01:00:00Z')).toBeUndefined();
+    const again = await post('paul', { liftedAt: '2025-06-10T02:00:00Z' }, lift);
+    expect(again.statusCode).toBe(400);
+    expect(again.json().message).toContain('already lifted');
+    const listed = await app.inject({
+      method: 'GET',
+      url: '/api/v1/policy/emergencies',
+      headers: as('vera'),
+    });
+    expect(listed.json().items).toMatchObject([
+      { id: 'EMG-LODASH', state: 'in-force', liftedAt: '2025-06-10T01:00:00Z' },
+    ]);
+  });
 });

@@ -1,6 +1,8 @@
 import {
   addExceptionToYaml,
   assetScopeFor,
+  declareEmergencyInYaml,
+  liftEmergencyInYaml,
   exceptionDaysLeft,
   pageOfQueue,
   parsePolicyYaml,
@@ -8,7 +10,7 @@ import {
   pwError,
   renewExceptionInYaml,
 } from '@patchwarden/core';
-import type { ExceptionSpec } from '@patchwarden/core';
+import type { EmergencySpec, ExceptionSpec } from '@patchwarden/core';
 import type { Asset } from '@patchwarden/core';
 import { PolicyRepository, QueueService } from '@patchwarden/store';
 import type { Database } from '@patchwarden/store';
@@ -26,7 +28,10 @@ import {
   policyDocumentSchema,
   policyVersionSchema,
   policyVersionSummarySchema,
+  emergencyLiftSchema,
   exceptionRenewalSchema,
+  newEmergencySchema,
+  policyEmergencySchema,
   newExceptionSchema,
   policyExceptionSchema,
   queuePageQuery,
@@ -327,6 +332,114 @@ export function policyPlugin(options: PolicyPluginOptions): ServerPlugin {
         );
         const stored = saved.document.spec.exceptions.find((e) => e.id === id) as ExceptionSpec;
         return { policyVersion: saved.version, exception: listed(stored, now) };
+      },
+    );
+
+    /** An emergency as listed: its spec, whether it is in force now, and its deadline. */
+    const listedEmergency = (emergency: EmergencySpec, now: string) => {
+      const nowMs = Date.parse(now);
+      const state =
+        emergency.liftedAt !== undefined && nowMs >= Date.parse(emergency.liftedAt)
+          ? 'lifted'
+          : nowMs < Date.parse(emergency.declaredAt)
+            ? 'upcoming'
+            : 'in-force';
+      const deadline = new Date(Date.parse(emergency.declaredAt) + emergency.deadlineHours * 3_600_000);
+      return { ...emergency, state, deadline: deadline.toISOString() } as z.infer<
+        typeof policyEmergencySchema
+      >;
+    };
+
+    app.get(
+      '/policy/emergencies',
+      {
+        schema: {
+          summary: "The current policy's emergencies, with whether each is in force and its deadline",
+          tags: ['policy'],
+          response: {
+            200: z.object({ policyVersion: z.number().int(), items: z.array(policyEmergencySchema) }),
+          },
+        },
+      },
+      async (request) => {
+        readScope(request);
+        const current = await policies.current();
+        const now = clock().toISOString();
+        return {
+          policyVersion: current.version,
+          items: current.document.spec.emergencies.map((e) => listedEmergency(e, now)),
+        };
+      },
+    );
+
+    app.post(
+      '/policy/emergencies',
+      {
+        schema: {
+          summary:
+            'Declare an emergency for a CVE or a patch: deadlines compress, exceptions and risk acceptances stop applying, approval is forced',
+          tags: ['policy'],
+          body: newEmergencySchema,
+          response: {
+            201: z.object({ policyVersion: z.number().int(), emergency: policyEmergencySchema }),
+          },
+        },
+      },
+      async (request, reply) => {
+        const principal = authorizeRequest(request, DECIDE);
+        const now = clock().toISOString();
+        const emergency = {
+          ...request.body,
+          declaredAt: request.body.declaredAt ?? now,
+          declaredBy: principal.username,
+        } as EmergencySpec;
+        const saved = await explained(() =>
+          policies.amend(
+            (yaml, file) => declareEmergencyInYaml(yaml, emergency, file),
+            actorOf(principal),
+            `emergency ${emergency.id} declared by ${principal.username}: ${emergency.reason}`,
+            'policy.emergency.declare',
+          ),
+        );
+        const stored = saved.document.spec.emergencies.find((e) => e.id === emergency.id) as EmergencySpec;
+        return reply
+          .code(201)
+          .send({ policyVersion: saved.version, emergency: listedEmergency(stored, now) });
+      },
+    );
+
+    app.post(
+      '/policy/emergencies/:id/lift',
+      {
+        schema: {
+          summary: 'Call an emergency off (from now, or from liftedAt)',
+          tags: ['policy'],
+          params: z.object({ id: z.string().min(1).max(200) }),
+          body: emergencyLiftSchema,
+          response: {
+            200: z.object({ policyVersion: z.number().int(), emergency: policyEmergencySchema }),
+          },
+        },
+      },
+      async (request) => {
+        const principal = authorizeRequest(request, DECIDE);
+        const now = clock().toISOString();
+        const { id } = request.params;
+        const current = await policies.current();
+        if (!current.document.spec.emergencies.some((e) => e.id === id)) {
+          throw pwError('PW_ERR_NOT_FOUND', `No emergency ${id} in the current policy`, { record: id });
+        }
+        const liftedAt = request.body.liftedAt ?? now;
+        const saved = await explained(() =>
+          policies.amend(
+            (yaml, file) => liftEmergencyInYaml(yaml, id, liftedAt, file).yaml,
+            actorOf(principal),
+            request.body.comment ?? `emergency ${id} lifted by ${principal.username} at ${liftedAt}`,
+            'policy.emergency.lift',
+          ),
+        );
+        const stored = saved.document.spec.emergencies.find((e) => e.id === id) as EmergencySpec;
+        return { policyVersion: saved.version, emergency: listedEmergency(stored, now) };
       },
     );
 

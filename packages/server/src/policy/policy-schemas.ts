@@ -154,3 +154,38 @@ export const policyExceptionSchema = z
     daysLeft: z.number().int(),
   })
   .meta({ id: 'PolicyException' });
+
+/** An emergency being declared; the caller is `declaredBy` and it starts now unless `declaredAt` says. */
+export const newEmergencySchema = z
+  .object({
+    id: z.string().min(1).max(200),
+    cve: z.string().min(1).max(200).optional(),
+    patch: z
+      .object({
+        ecosystem: z.string().min(1).max(200).optional(),
+        package: z.string().min(1).max(500),
+        fixedVersion: z.string().min(1).max(500).optional(),
+      })
+      .optional(),
+    declaredAt: instantSchema.optional(),
+    deadlineHours: z.number().gt(0),
+    overrideWindows: z.boolean(),
+    reason: z.string().min(1).max(2000),
+  })
+  .meta({ id: 'NewPolicyEmergency' });
+
+export const emergencyLiftSchema = z
+  .object({ liftedAt: instantSchema.optional(), comment: z.string().max(2000).optional() })
+  .meta({ id: 'PolicyEmergencyLift' });
+
+export const policyEmergencySchema = z
+  .looseObject({
+    id: z.string(),
+    declaredAt: z.string(),
+    deadlineHours: z.number(),
+    overrideWindows: z.boolean(),
+    reason: z.string(),
+    state: z.enum(['in-force', 'lifted', 'upcoming']),
+    deadline: z.string(),
+  })
+  .meta({ id: 'PolicyEmergency' });
