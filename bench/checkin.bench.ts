@@ -8,7 +8,10 @@
  *   (a) heartbeats: POST /agent/v1/checkin, C in flight, for D seconds;
  *   (b) full inventories: PUT /agent/v1/inventory with 1,500 packages each (real dpkg rows,
  *       multiplied and perturbed so that each upload is a different inventory), for D seconds.
- * Printed: requests/s, p50/p99 latency, errors by status, the server's peak RSS (VmHWM).
+ * Printed: requests/s, p50/p99 latency, errors by status, the server's peak RSS (VmHWM), and CPU
+ * per request of the server process and of PostgreSQL (every `postgres` process on this machine,
+ * so other sessions' queries count too when the machine is shared): compare those between runs,
+ * they move less with other load than requests/s do.
  *
  * The server runs as deployed except that the per-client rate limits are off (every simulated
  * agent shares 127.0.0.1) and request logs go to /dev/null (still formatted, not printed).
@@ -17,7 +20,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { AGENT_PROTOCOL_PATHS, canonicalInventoryText } from '@patchwarden/core';
@@ -250,6 +253,58 @@ function serverCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
+/** CPU seconds used so far by every live `postgres` process (backends of this run among them). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.includes('(postgres)')) continue;
+      const fields = stat.split(') ')[1]!.split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
+interface CpuUse {
+  server: number;
+  postgres: number;
+  /** This process: the load generator. */
+  client: number;
+}
+
+function cpuNow(pid: number): CpuUse {
+  const own = process.cpuUsage();
+  return {
+    server: serverCpuSeconds(pid),
+    postgres: postgresCpuSeconds(),
+    client: (own.user + own.system) / 1e6,
+  };
+}
+
+function cpuSince(pid: number, before: CpuUse): CpuUse {
+  const now = cpuNow(pid);
+  return {
+    server: now.server - before.server,
+    postgres: now.postgres - before.postgres,
+    client: now.client - before.client,
+  };
+}
+
+function cpuLine(name: string, cpu: CpuUse, result: PhaseResult): string {
+  const per = (seconds: number) => (result.ok > 0 ? ((seconds * 1000) / result.ok).toFixed(2) : 'n/a');
+  return (
+    `  ${name}: server CPU ${cpu.server.toFixed(1)} s (${(cpu.server / result.seconds).toFixed(2)} cores, ` +
+    `${per(cpu.server)} ms per request), postgres CPU ${cpu.postgres.toFixed(1)} s ` +
+    `(${(cpu.postgres / result.seconds).toFixed(2)} cores, ${per(cpu.postgres)} ms per request), ` +
+    `load generator CPU ${cpu.client.toFixed(1)} s (${per(cpu.client)} ms per request)\n`
+  );
+}
+
 async function admin(statement: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl('postgres'), connectionTimeoutMillis: 5_000 });
   await client.connect();
@@ -337,7 +392,7 @@ async function bench(): Promise<void> {
     const fleet = enrolled.filter(Boolean);
     if (fleet.length === 0) throw new Error('no agent enrolled');
 
-    const cpuBefore = serverCpuSeconds(server.child.pid!);
+    const cpuBefore = cpuNow(server.child.pid!);
     const heartbeats = await phase('(a) heartbeats', concurrency, seconds, async (n) => {
       const agent = fleet[n % fleet.length]!;
       const request: AgentCheckinRequest = {
@@ -358,10 +413,11 @@ async function bench(): Promise<void> {
       if (answer.status === 200) JSON.parse(answer.body) as AgentCheckinResponse;
       return { status: answer.status, expected: 200 };
     });
-    const cpuHeartbeats = serverCpuSeconds(server.child.pid!) - cpuBefore;
+    const cpuHeartbeats = cpuSince(server.child.pid!, cpuBefore);
     report(heartbeats, 'heartbeats', concurrency);
+    process.stdout.write(cpuLine('(a)', cpuHeartbeats, heartbeats));
 
-    const cpuBeforeInventory = serverCpuSeconds(server.child.pid!);
+    const cpuBeforeInventory = cpuNow(server.child.pid!);
     let firstUploads = 0;
     const inventories = await phase('(b) inventories', inventoryConcurrency, seconds, async (n) => {
       const agent = fleet[n % fleet.length]!;
@@ -388,17 +444,16 @@ async function bench(): Promise<void> {
       if (answer.status === 200) agent.inventoryHash = inventoryHash;
       return { status: answer.status, expected: 200 };
     });
-    const cpuInventories = serverCpuSeconds(server.child.pid!) - cpuBeforeInventory;
+    const cpuInventories = cpuSince(server.child.pid!, cpuBeforeInventory);
     report(inventories, 'inventories', inventoryConcurrency);
+    process.stdout.write(cpuLine('(b)', cpuInventories, inventories));
     process.stdout.write(
       `  (${firstUploads} of them first uploads of a host's whole set, the rest changed inventories)\n`,
     );
 
     const memory = serverMemory(server.child.pid!);
     process.stdout.write(
-      `server process: peak RSS (VmHWM) ${memory.hwmMb.toFixed(0)} MB, RSS now ${memory.rssMb.toFixed(0)} MB; ` +
-        `server CPU ${cpuHeartbeats.toFixed(1)} s during (a) and ${cpuInventories.toFixed(1)} s during (b) ` +
-        `(${(cpuHeartbeats / heartbeats.seconds).toFixed(2)} and ${(cpuInventories / inventories.seconds).toFixed(2)} cores)\n`,
+      `server process: peak RSS (VmHWM) ${memory.hwmMb.toFixed(0)} MB, RSS now ${memory.rssMb.toFixed(0)} MB\n`,
     );
     process.stdout.write(
       `targets: >= 2000 heartbeats/s ${heartbeats.ok / heartbeats.seconds >= 2000 ? 'MET' : 'MISSED'}, ` +

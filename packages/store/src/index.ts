@@ -21,6 +21,10 @@ export { base32Decode, base32Encode, checkTotp, totpCode, totpUri } from './auth
 export * from './schema/assets-schema.ts';
 export * from './assets/asset-repository.ts';
 export type { StoredAsset } from './assets/asset-rows.ts';
+export { LastSeenBatcher, LAST_SEEN_FLUSH_MS } from './assets/last-seen-batcher.ts';
+export { ASSET_STATE_TTL_MS } from './assets/asset-state-cache.ts';
+export type { AssetState } from './assets/asset-state-cache.ts';
+export { AGENT_CREDENTIAL_TTL_MS } from './auth/agent-credential-cache.ts';
 export * from './findings/finding-repository.ts';
 export * from './findings/compute-findings.ts';
 export * from './schema/policy-schema.ts';

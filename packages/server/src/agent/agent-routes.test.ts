@@ -1,6 +1,8 @@
 import type { AgentFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../../store/src/testing/test-database.ts';
+import { openDatabase } from '@patchwarden/store';
+import { BACKENDS, freshTarget } from '../../../store/src/testing/test-database.ts';
+import { createPatchwardenApp } from '../app/patchwarden-app.ts';
 import { platformFixture } from '../testing/platform-fixture.ts';
 import type { PlatformFixture } from '../testing/platform-fixture.ts';
 import { serverInventoryHash } from './agent-routes.ts';
@@ -197,5 +199,108 @@ for (const backend of BACKENDS) {
       expect(response.statusCode).toBe(413);
       expect(response.json().code).toBe('PW_ERR_PAYLOAD_TOO_LARGE');
     });
+
+    it('a revoked credential stops working at once, though heartbeats had cached it', async () => {
+      const charlie = await enrol('charlie', '52:54:00:00:00:0c');
+      const heartbeat = () =>
+        fx.app.inject({
+          method: 'POST',
+          url: '/agent/v1/checkin',
+          headers: { authorization: `Bearer ${charlie.credential}` },
+          payload: checkinBody(charlie),
+        });
+      expect((await heartbeat()).statusCode).toBe(200);
+      expect((await heartbeat()).statusCode).toBe(200);
+      await fx.app.platform.auth.revokeAgent(charlie.agentId, { kind: 'system', name: 'test' });
+      expect((await heartbeat()).statusCode).toBe(401);
+    });
+
+    it('a heartbeat with changed facts is merged at once, after heartbeats that changed nothing', async () => {
+      const delta = await enrol('delta', '52:54:00:00:00:0d');
+      const send = (hostFacts: AgentFacts) =>
+        fx.app.inject({
+          method: 'POST',
+          url: '/agent/v1/checkin',
+          headers: { authorization: `Bearer ${delta.credential}` },
+          payload: { ...checkinBody(delta), facts: hostFacts },
+        });
+      expect((await send(delta.facts)).statusCode).toBe(200);
+      expect((await send({ ...delta.facts, kernel: '6.1.0-2-amd64' })).statusCode).toBe(200);
+      expect((await fx.app.platform.assets.get(delta.assetId))?.kernel).toBe('6.1.0-2-amd64');
+      // The change is audited, by the agent, naming what moved; the unchanged heartbeat is not.
+      const merges = (await fx.app.platform.audit.query({ action: 'asset.merge' })).entries.filter(
+        (e) => e.target?.id === delta.assetId,
+      );
+      expect(merges).toHaveLength(1);
+      expect(merges[0]).toMatchObject({
+        actor: { kind: 'agent', id: delta.agentId },
+        after: { kernel: '6.1.0-2-amd64' },
+        details: { source: 'agent', changed: expect.arrayContaining(['kernel']) },
+      });
+      // And an admin's edit is what the next heartbeat compares against, not a stale copy.
+      await fx.app.platform.assets.update(delta.assetId, { fqdn: 'delta.example.net' });
+      expect((await send({ ...delta.facts, kernel: '6.1.0-2-amd64' })).statusCode).toBe(200);
+      expect((await fx.app.platform.assets.get(delta.assetId))?.fqdn).toBe('delta.example.net');
+    });
   });
+
+  describe(`agent heartbeats' last_seen (${backend})`, () => {
+    it('is written when the app closes, before a database closed in onClose, and never moves back', async () => {
+      let now = new Date('2025-03-01T00:00:00.000Z');
+      const target = await freshTarget(backend);
+      let database = await openDatabase(target.options);
+      // As the CLI's server command does: the database closes in an onClose hook added last, which
+      // fastify runs first.
+      const app = await createPatchwardenApp({ database, logger: false, rateLimit: false, now: () => now });
+      app.addHook('onClose', () => database.close());
+      try {
+        const { secret } = await app.platform.auth.createEnrolmentSecret(
+          { name: 'for echo', maxUses: 1, expiresAt: new Date(now.getTime() + 60_000) },
+          { kind: 'system', name: 'test' },
+        );
+        const hostFacts = facts('echo', '52:54:00:00:00:0e');
+        const echo = (
+          await app.inject({
+            method: 'POST',
+            url: '/agent/v1/enrol',
+            payload: { enrolmentSecret: secret, hostname: 'echo', facts: hostFacts },
+          })
+        ).json() as { agentId: string; assetId: string; credential: string };
+        const heartbeat = () =>
+          app.inject({
+            method: 'POST',
+            url: '/agent/v1/checkin',
+            headers: { authorization: `Bearer ${echo.credential}` },
+            payload: checkinBody({ ...echo, facts: hostFacts }),
+          });
+        now = new Date('2025-03-01T00:05:00.000Z');
+        expect((await heartbeat()).statusCode).toBe(200);
+        now = new Date('2025-03-01T00:03:00.000Z'); // A clock step back must not move it back.
+        expect((await heartbeat()).statusCode).toBe(200);
+        await app.close();
+        database = await openDatabase(target.options);
+        const row = await database.db
+          .selectFrom('assets')
+          .select('last_seen')
+          .where('id', '=', echo.assetId)
+          .executeTakeFirstOrThrow();
+        expect(row.last_seen?.toISOString()).toBe('2025-03-01T00:05:00.000Z');
+      } finally {
+        await app.close();
+        await database.close();
+        await target.remove();
+      }
+    }, 60_000);
+  });
+}
+
+function checkinBody(agent: { agentId: string; facts: AgentFacts }) {
+  return {
+    agentId: agent.agentId,
+    inventoryHash: serverInventoryHash(OS, PACKAGES),
+    facts: agent.facts,
+    uptimeSeconds: 5,
+    rebootRequired: false,
+    agentVersion: '0.1.0',
+  };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AGENT_PROTOCOL_PATHS, canonicalInventoryText, osEcosystem, pwError } from '@patchwarden/core';
 import type { AgentFacts, Asset, AssetFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
-import { isSecretOf } from '@patchwarden/store';
+import { isSecretOf, LastSeenBatcher } from '@patchwarden/store';
 import type { FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyInstance } from 'fastify';
@@ -96,10 +96,16 @@ export function serverInventoryHash(os: OsRelease, packages: readonly InstalledP
   return `sha256:${createHash('sha256').update(canonicalInventoryText(os, packages), 'utf8').digest('hex')}`;
 }
 
-/** OS packages arrive without an ecosystem: the host's os-release says which distro release they match in. */
-function withOsEcosystem(os: OsRelease, packages: readonly InstalledPackage[]): InstalledPackage[] {
+/**
+ * OS packages arrive without an ecosystem: the host's os-release says which distro release they
+ * match in. Sets it in place: the packages are this request's own parsed body (after the hash
+ * check, which covers them as sent), and copying 1,500 objects per upload showed in profiles.
+ */
+function addOsEcosystem(os: OsRelease, packages: InstalledPackage[]): InstalledPackage[] {
   const ecosystem = osEcosystem(os);
-  return packages.map((p) => (p.kind === 'os' && !p.ecosystem && ecosystem ? { ...p, ecosystem } : p));
+  if (!ecosystem) return packages;
+  for (const p of packages) if (p.kind === 'os' && !p.ecosystem) p.ecosystem = ecosystem;
+  return packages;
 }
 
 /**
@@ -118,6 +124,19 @@ export function registerAgentRoutes(
   const rateLimit = { max: options.rateLimitPerMinute ?? 60, timeWindow: '1 minute', keyGenerator: agentKey };
   const authenticate = agentAuth(auth);
   if (!fastify.hasRequestDecorator('agent')) fastify.decorateRequest('agent', null);
+  // Heartbeats' last_seen is written in one statement per second. Closing writes what is pending
+  // in preClose, because onClose hooks run last-registered first and whoever created the app may
+  // close the database in one of its own; from then on (requests still in flight) each note is
+  // written at once. The onClose flush only catches what a failed write left pending.
+  const logLastSeenError = (error: unknown) =>
+    fastify.log.error({ err: error }, "writing agents' last_seen failed");
+  const lastSeen = new LastSeenBatcher(database, { onError: logLastSeenError });
+  fastify.addHook('preClose', async () => {
+    await lastSeen.close().catch(logLastSeenError);
+  });
+  fastify.addHook('onClose', async () => {
+    if (lastSeen.pending > 0) await lastSeen.flush().catch(logLastSeenError);
+  });
 
   app.post(
     AGENT_PROTOCOL_PATHS.enrol,
@@ -184,25 +203,21 @@ export function registerAgentRoutes(
       const facts = { ...request.body.facts, rebootRequired: request.body.rebootRequired };
       const incoming = assetFactsOf(facts);
       const now = clock().toISOString();
-      const own = await assets.get(agent.assetId);
-      if (!own) throw pwError('PW_ERR_NOT_FOUND', `No asset ${agent.assetId}`, { record: agent.assetId });
-      if (sameObservedFacts(own, incoming)) {
+      // Cached per process (see AssetRepository.checkinState): the common heartbeat reads nothing.
+      let state = await assets.checkinState(agent.assetId);
+      if (!state) throw pwError('PW_ERR_NOT_FOUND', `No asset ${agent.assetId}`, { record: agent.assetId });
+      if (sameObservedFacts(state.asset, incoming)) {
         // The common heartbeat: nothing about the host changed, so there is nothing to merge and
         // no reason to take the fleet-wide merge lock; only the time of the accepted report moves.
-        await database.db
-          .updateTable('assets')
-          .set({ last_seen: now })
-          .where('id', '=', agent.assetId)
-          .execute();
+        await lastSeen.note(agent.assetId, now);
       } else {
         await upsertOwnAsset(agent, incoming, now);
+        state = (await assets.checkinState(agent.assetId)) ?? state;
       }
-      const stored = await database.db
-        .selectFrom('asset_inventories')
-        .select('hash')
-        .where('asset_id', '=', agent.assetId)
-        .executeTakeFirst();
-      return { needInventory: stored?.hash !== request.body.inventoryHash, checkinIntervalSeconds: interval };
+      return {
+        needInventory: state.inventoryHash !== request.body.inventoryHash,
+        checkinIntervalSeconds: interval,
+      };
     },
   );
 
@@ -233,8 +248,12 @@ export function registerAgentRoutes(
       const now = clock().toISOString();
       const reportedAt =
         Date.parse(collectedAt) > Date.parse(now) ? now : new Date(collectedAt).toISOString();
-      await upsertOwnAsset(agent, assetFactsOf(facts, os), now, reportedAt);
-      const stored = await assets.replaceInventory(agent.assetId, withOsEcosystem(os, packages), reportedAt, {
+      const incoming = assetFactsOf(facts, os);
+      const state = await assets.checkinState(agent.assetId);
+      if (!state) throw pwError('PW_ERR_NOT_FOUND', `No asset ${agent.assetId}`, { record: agent.assetId });
+      // Unchanged facts need no merge (nor its fleet-wide lock): replaceInventory moves last_seen.
+      if (!sameObservedFacts(state.asset, incoming)) await upsertOwnAsset(agent, incoming, now, reportedAt);
+      const stored = await assets.replaceInventory(agent.assetId, addOsEcosystem(os, packages), reportedAt, {
         reportedHash: inventoryHash,
       });
       const recomputed = await findingsService.recomputeFindings(agent.assetId, now);
@@ -265,11 +284,20 @@ export function registerAgentRoutes(
    * MACs now match someone else), the report is refused rather than written elsewhere.
    */
   async function upsertOwnAsset(agent: AgentPrincipal, facts: AssetFacts, now: string, reportedAt = now) {
-    const own = await assets.get(agent.assetId);
-    if (!own) throw pwError('PW_ERR_NOT_FOUND', `No asset ${agent.assetId}`, { record: agent.assetId });
+    // Callers have checked that the credential's asset exists (checkinState).
     const result = await assets.upsertFromReport({ source: 'agent', facts, reportedAt }, now);
     if (result.asset.id !== agent.assetId) {
       warnMatchedElsewhere(fastify, agent, result.asset.id);
+    }
+    // A host whose facts moved (new address, kernel, reboot needed) is a state change: audited.
+    if (result.changed.length > 0) {
+      await audit.append({
+        actor: { kind: 'agent', id: agent.agentId },
+        action: 'asset.merge',
+        target: { type: 'asset', id: result.asset.id },
+        after: result.asset,
+        details: { source: 'agent', rule: result.rule, changed: result.changed },
+      });
     }
     return result;
   }

@@ -35,8 +35,14 @@ import { chunks } from '../util/batches.ts';
 import { assetFilterWhere } from './asset-filter-sql.ts';
 import type { AssetRow, SourceReport, StoredAsset } from './asset-rows.ts';
 import { ASSET_SELECT, assetFromRow, writeAssets, writeSourceReports } from './asset-rows.ts';
-import type { PackageDetails } from './inventory-sets.ts';
-import { canonicalSet, packageFromItem } from './inventory-sets.ts';
+import type { PackageDetails, SetItem } from './inventory-sets.ts';
+import { canonicalSet, packageFromItem, tupleKey } from './inventory-sets.ts';
+import type { SetItemsCache } from './set-items-cache.ts';
+import { setItemsCacheOf } from './set-items-cache.ts';
+import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
+import { internedIdCachesOf } from './interned-id-cache.ts';
+import type { AssetState, AssetStateCache } from './asset-state-cache.ts';
+import { assetStateCacheOf } from './asset-state-cache.ts';
 
 type Tx = Transaction<Schema>;
 
@@ -147,6 +153,14 @@ const ITEM_BATCH = 5_000;
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1_000;
 
+/** A `bigint[]` bound as one JSON text parameter (see jsonb-param.ts), order kept. */
+function bigintArray(values: readonly number[]) {
+  return sql<number[]>`array(
+    select e.value::bigint
+    from jsonb_array_elements_text(cast(${JSON.stringify(values)} as text)::jsonb) with ordinality as e(value, ord)
+    order by e.ord)`;
+}
+
 function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -228,17 +242,29 @@ class MergePool {
  */
 export class AssetRepository {
   readonly #database: Database;
+  readonly #states: AssetStateCache;
+  readonly #tupleIds: InternedIdCache;
+  readonly #itemIds: InternedIdCache<ItemIds>;
+  readonly #setItems: SetItemsCache;
 
   constructor(database: Database) {
     this.#database = database;
+    this.#states = assetStateCacheOf(database);
+    const interned = internedIdCachesOf(database);
+    this.#tupleIds = interned.tuples;
+    this.#itemIds = interned.items;
+    this.#setItems = setItemsCacheOf(database);
   }
 
-  async #write<T>(what: string, fn: (trx: Tx) => Promise<T>): Promise<T> {
+  /** One transaction; the assets named in `touched` leave the state cache once it has ended. */
+  async #write<T>(what: string, fn: (trx: Tx) => Promise<T>, touched?: Set<string>): Promise<T> {
     try {
       return await this.#database.transaction(fn);
     } catch (error) {
       if (error instanceof PatchwardenError) throw error;
       throw pwError('PW_ERR_DATABASE', `${what} failed: ${reasonOf(error)}`, {}, error);
+    } finally {
+      if (touched) this.#states.invalidate(touched);
     }
   }
 
@@ -247,7 +273,11 @@ export class AssetRepository {
    * Merges are serialised across processes by a transaction-level advisory lock, so that two
    * reports of one new host never create it twice.
    */
-  async #merge(trx: Tx, reports: readonly (AssetReport & { facts: AssetFacts; reportedAt: string })[]) {
+  async #merge(
+    trx: Tx,
+    reports: readonly (AssetReport & { facts: AssetFacts; reportedAt: string })[],
+    touched: Set<string>,
+  ) {
     await sql`select pg_advisory_xact_lock(${MERGE_LOCK})`.execute(trx);
     const keys = {
       fqdn: new Set<string>(),
@@ -295,7 +325,9 @@ export class AssetRepository {
       results.push({ assetId: stored.asset.id, rule, created: !match, changed });
       sources.push({ assetId: stored.asset.id, source: report.source, reportedAt: report.reportedAt, rule });
     }
-    await writeAssets(trx, pool.dirty());
+    const dirty = pool.dirty();
+    for (const stored of dirty) touched.add(stored.asset.id);
+    await writeAssets(trx, dirty);
     await writeSourceReports(trx, sources);
     return results;
   }
@@ -304,11 +336,16 @@ export class AssetRepository {
   async upsertFromReport(report: AssetReport, now: string): Promise<UpsertResult> {
     const facts = normalizeAssetFacts(validatedFacts(report.facts));
     const reportedAt = report.reportedAt ?? now;
-    return this.#write('Storing an asset report', async (trx) => {
-      const [result] = await this.#merge(trx, [{ ...report, facts, reportedAt }]);
-      const asset = (await this.#get(trx, result!.assetId))!.asset;
-      return { asset, rule: result!.rule, created: result!.created, changed: result!.changed };
-    });
+    const touched = new Set<string>();
+    return this.#write(
+      'Storing an asset report',
+      async (trx) => {
+        const [result] = await this.#merge(trx, [{ ...report, facts, reportedAt }], touched);
+        const asset = (await this.#get(trx, result!.assetId))!.asset;
+        return { asset, rule: result!.rule, created: result!.created, changed: result!.changed };
+      },
+      touched,
+    );
   }
 
   /**
@@ -331,11 +368,16 @@ export class AssetRepository {
         errors: errors.map((error) => error.toJSON()),
       });
     }
-    const results = await this.#write('Importing assets', (trx) =>
-      this.#merge(
-        trx,
-        rows.map((row) => ({ source, facts: row.facts, reportedAt: now })),
-      ),
+    const touched = new Set<string>();
+    const results = await this.#write(
+      'Importing assets',
+      (trx) =>
+        this.#merge(
+          trx,
+          rows.map((row) => ({ source, facts: row.facts, reportedAt: now })),
+          touched,
+        ),
+      touched,
     );
     const imported = results.map((result, index): ImportedRow => {
       const { record } = rows[index]!;
@@ -360,6 +402,35 @@ export class AssetRepository {
   /** One asset, or undefined (also for an id that is not a UUID). */
   async get(id: string): Promise<Asset | undefined> {
     return (await this.#get(this.#database.db, id))?.asset;
+  }
+
+  /**
+   * What a heartbeat compares against: the asset and the hash of its stored inventory. Served from
+   * a per-process cache (asset-state-cache.ts): writes through this process's repositories apply at
+   * once, another process's within ASSET_STATE_TTL_MS (5 s). Treat the answer as read-only.
+   */
+  async checkinState(id: string): Promise<AssetState | undefined> {
+    const cached = this.#states.get(id);
+    if (cached) return cached;
+    if (!UUID.test(id)) return undefined;
+    const token = this.#states.begin(id);
+    try {
+      const { rows } = await sql<AssetRow & { inventory_hash: string | null }>`
+        select ${ASSET_SELECT},
+          (select ai.hash from asset_inventories ai where ai.asset_id = a.id) as inventory_hash
+        from assets a where a.id = ${id}::uuid`.execute(this.#database.db);
+      const row = rows[0];
+      if (!row) {
+        this.#states.abandon(id, token);
+        return undefined;
+      }
+      const state = { asset: assetFromRow(row).asset, inventoryHash: row.inventory_hash ?? undefined };
+      this.#states.fill(id, token, state);
+      return state;
+    } catch (error) {
+      this.#states.abandon(id, token);
+      throw error;
+    }
   }
 
   /** Which source set each attribute (for explaining a merge). */
@@ -409,31 +480,39 @@ export class AssetRepository {
       }
     }
     const facts = assetFactsFromRecord({ file: 'patch', values }, { requireIdentity: false });
-    return this.#write('Updating an asset', async (trx) => {
-      const stored = await this.#get(trx, id, true);
-      if (!stored) return undefined;
-      const asset = structuredClone(stored.asset) as unknown as Record<string, unknown>;
-      const provenance = { ...stored.provenance };
-      for (const key of cleared) {
-        if (['ips', 'macs', 'tags', 'services', 'assetClasses'].includes(key)) asset[key] = [];
-        else delete asset[key];
-        delete provenance[key as MergeAttribute];
-      }
-      for (const [key, value] of Object.entries(facts)) {
-        asset[key] = value;
-        if ((MERGE_ATTRIBUTES as readonly string[]).includes(key))
-          provenance[key as MergeAttribute] = 'manual';
-      }
-      await writeAssets(trx, [{ asset: asset as unknown as Asset, provenance }]);
-      return (await this.#get(trx, id))!.asset;
-    });
+    return this.#write(
+      'Updating an asset',
+      async (trx) => {
+        const stored = await this.#get(trx, id, true);
+        if (!stored) return undefined;
+        const asset = structuredClone(stored.asset) as unknown as Record<string, unknown>;
+        const provenance = { ...stored.provenance };
+        for (const key of cleared) {
+          if (['ips', 'macs', 'tags', 'services', 'assetClasses'].includes(key)) asset[key] = [];
+          else delete asset[key];
+          delete provenance[key as MergeAttribute];
+        }
+        for (const [key, value] of Object.entries(facts)) {
+          asset[key] = value;
+          if ((MERGE_ATTRIBUTES as readonly string[]).includes(key))
+            provenance[key as MergeAttribute] = 'manual';
+        }
+        await writeAssets(trx, [{ asset: asset as unknown as Asset, provenance }]);
+        return (await this.#get(trx, id))!.asset;
+      },
+      new Set([id]),
+    );
   }
 
   /** Deletes an asset with its sources, inventory link and findings; false when it did not exist. */
   async remove(id: string): Promise<boolean> {
     if (!UUID.test(id)) return false;
-    const result = await this.#database.db.deleteFrom('assets').where('id', '=', id).executeTakeFirst();
-    return Number(result.numDeletedRows) > 0;
+    try {
+      const result = await this.#database.db.deleteFrom('assets').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
+    } finally {
+      this.#states.invalidate([id]);
+    }
   }
 
   /**
@@ -449,90 +528,153 @@ export class AssetRepository {
     options: { reportedHash?: string } = {},
   ): Promise<InventoryResult> {
     const set = canonicalSet(packages);
-    return this.#write('Storing an inventory', async (trx) => {
-      const asset = await this.#get(trx, assetId, true);
-      if (!asset) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
-      const previous = await trx
-        .selectFrom('asset_inventories')
-        .select(['set_id', 'received_at'])
-        .where('asset_id', '=', assetId)
-        .executeTakeFirst();
-      let setId = (
-        await trx.selectFrom('inventory_sets').select('id').where('hash', '=', set.hash).executeTakeFirst()
-      )?.id;
-      const reused = setId !== undefined;
-      let newTuples = 0;
-      if (setId === undefined) {
-        const interned = await this.#internTuples(trx, set.items);
-        newTuples = interned.created;
-        const inserted = await sql<{ id: number }>`
-          insert into inventory_sets (hash, packages) values (${set.hash}, ${set.items.length})
-          on conflict (hash) do nothing returning id`.execute(trx);
-        if (inserted.rows[0]) {
-          setId = inserted.rows[0].id;
-          for (const batch of chunks(
-            set.items.map((item, position) => [position, interned.ids[position], item.details]),
-            ITEM_BATCH,
-          )) {
-            await sql`insert into inventory_set_items (set_id, position, tuple_id, details)
-              select ${setId}, (r->>0)::integer, (r->>1)::bigint, r->2
-              from jsonb_array_elements(${jsonbParam(batch)}) as r`.execute(trx);
+    // Ids read or inserted here; they are published to the process's caches after commit.
+    const seenTuples = new Map<string, number>();
+    const seenItems = new Map<string, ItemIds>();
+    let written: { setId: number; tupleIds: number[] } | undefined;
+    const result = await this.#write(
+      'Storing an inventory',
+      async (trx): Promise<InventoryResult> => {
+        // Locks the asset row: two uploads of one host apply in order.
+        const { rows: locked } = await sql<{ id: string }>`
+          select id from assets where id = ${assetId}::uuid for update`.execute(trx);
+        if (!locked[0]) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
+        const previous = await trx
+          .selectFrom('asset_inventories')
+          .select(['set_id', 'received_at'])
+          .where('asset_id', '=', assetId)
+          .executeTakeFirst();
+        let setId = (
+          await trx.selectFrom('inventory_sets').select('id').where('hash', '=', set.hash).executeTakeFirst()
+        )?.id;
+        const reused = setId !== undefined;
+        let newTuples = 0;
+        if (setId === undefined) {
+          const interned = await this.#internItems(trx, set.items, seenTuples, seenItems);
+          newTuples = interned.newTuples;
+          const itemIds = interned.ids.map((ids) => ids.itemId);
+          const itemTupleIds = interned.ids.map((ids) => ids.tupleId);
+          const tupleIds = [...new Set(itemTupleIds)].sort((a, b) => a - b);
+          // One row per set: its items in canonical order, its distinct tuples for fleet matching.
+          const inserted = await sql<{ id: number }>`
+            insert into inventory_sets (hash, packages, item_ids, tuple_ids)
+            values (${set.hash}, ${set.items.length}, ${bigintArray(itemIds)}, ${bigintArray(tupleIds)})
+            on conflict (hash) do nothing returning id`.execute(trx);
+          if (inserted.rows[0]) {
+            setId = inserted.rows[0].id;
+            written = { setId, tupleIds: itemTupleIds };
+          } else {
+            // Another transaction wrote the same set meanwhile: it is complete once visible.
+            setId = (
+              await trx
+                .selectFrom('inventory_sets')
+                .select('id')
+                .where('hash', '=', set.hash)
+                .executeTakeFirstOrThrow()
+            ).id;
           }
-        } else {
-          // Another transaction wrote the same set meanwhile: it is complete once visible.
-          setId = (
-            await trx
-              .selectFrom('inventory_sets')
-              .select('id')
-              .where('hash', '=', set.hash)
-              .executeTakeFirstOrThrow()
-          ).id;
         }
-      }
-      const applied = previous === undefined || previous.received_at.getTime() <= Date.parse(receivedAt);
-      if (applied) {
-        await sql`insert into asset_inventories (asset_id, set_id, received_at, hash)
-          values (${assetId}::uuid, ${setId}, ${receivedAt}::timestamptz, ${options.reportedHash ?? set.hash})
-          on conflict (asset_id) do update
-            set set_id = excluded.set_id, received_at = excluded.received_at, hash = excluded.hash`.execute(
-          trx,
-        );
-        await sql`update assets set
-            inventory_at = greatest(inventory_at, ${receivedAt}::timestamptz),
-            last_seen = greatest(last_seen, ${receivedAt}::timestamptz),
-            first_seen = least(first_seen, ${receivedAt}::timestamptz),
-            updated_at = now()
-          where id = ${assetId}::uuid`.execute(trx);
-      }
-      return {
-        setId,
-        setHash: set.hash,
-        reused,
-        changed: applied && previous?.set_id !== setId,
-        applied,
-        packages: set.items.length,
-        newTuples,
-      };
-    });
+        const applied = previous === undefined || previous.received_at.getTime() <= Date.parse(receivedAt);
+        if (applied) {
+          await sql`insert into asset_inventories (asset_id, set_id, received_at, hash)
+            values (${assetId}::uuid, ${setId}, ${receivedAt}::timestamptz, ${options.reportedHash ?? set.hash})
+            on conflict (asset_id) do update
+              set set_id = excluded.set_id, received_at = excluded.received_at, hash = excluded.hash`.execute(
+            trx,
+          );
+          await sql`update assets set
+              inventory_at = greatest(inventory_at, ${receivedAt}::timestamptz),
+              last_seen = greatest(last_seen, ${receivedAt}::timestamptz),
+              first_seen = least(first_seen, ${receivedAt}::timestamptz),
+              updated_at = now()
+            where id = ${assetId}::uuid`.execute(trx);
+        }
+        return {
+          setId,
+          setHash: set.hash,
+          reused,
+          changed: applied && previous?.set_id !== setId,
+          applied,
+          packages: set.items.length,
+          newTuples,
+        };
+      },
+      new Set([assetId]),
+    );
+    // Committed: the ids exist, and the set just written can spare its readers a round trip.
+    this.#tupleIds.publish(seenTuples);
+    this.#itemIds.publish(seenItems);
+    if (written) {
+      const { tupleIds } = written;
+      this.#setItems.publish(
+        written.setId,
+        set.items.map((item, position) => ({
+          tupleId: tupleIds[position]!,
+          tuple: item.tuple,
+          package: packageFromItem(item.tuple, item.details),
+        })),
+      );
+    }
+    return result;
   }
 
-  /** Tuple ids for every item, inserting the tuples not seen before (only those: no id is burnt). */
+  /**
+   * package_items ids (with their tuple ids) for every item, inserting the tuples and items not
+   * stored before (only those: no id is burnt). Items in the process's cache cost no lookup at all;
+   * the others' ids go into `seenTuples` and `seenItems`, to be published once committed.
+   */
+  async #internItems(
+    trx: Tx,
+    items: readonly SetItem[],
+    seenTuples: Map<string, number>,
+    seenItems: Map<string, ItemIds>,
+  ): Promise<{ ids: ItemIds[]; newTuples: number }> {
+    // An item's canonical line says its tuple and its details: it is the item's identity.
+    const missing = items.filter((item) => this.#itemIds.get(item.line) === undefined);
+    let newTuples = 0;
+    if (missing.length > 0) {
+      const tuples = await this.#internTuples(trx, missing, seenTuples);
+      newTuples = tuples.created;
+      for (const batch of chunks(
+        missing.map((item, i) => ({ line: item.line, row: [tuples.ids[i]!, item.details] as const })),
+        ITEM_BATCH,
+      )) {
+        const param = jsonbParam(batch.map(({ row }) => row));
+        await sql`
+          insert into package_items (tuple_id, details)
+          select (r->>0)::bigint, r->1 from jsonb_array_elements(${param}) as r
+          where not exists (select 1 from package_items p
+                            where p.tuple_id = (r->>0)::bigint and p.details = r->1)
+          on conflict do nothing`.execute(trx);
+        const { rows } = await sql<{ ord: number; id: number }>`
+          select r.ord, p.id
+          from jsonb_array_elements(${param}) with ordinality as r(value, ord)
+          join package_items p on p.tuple_id = (r.value->>0)::bigint and p.details = r.value->1`.execute(trx);
+        for (const row of rows) {
+          const { line, row: values } = batch[row.ord - 1]!;
+          seenItems.set(line, { itemId: row.id, tupleId: values[0] });
+        }
+      }
+    }
+    return { ids: items.map((item) => seenItems.get(item.line) ?? this.#itemIds.get(item.line)!), newTuples };
+  }
+
+  /** Tuple ids for these items, inserting the tuples not seen before; cached ones are not looked up. */
   async #internTuples(
     trx: Tx,
     items: readonly { tuple: MatchTarget; keyName: string }[],
+    seen: Map<string, number>,
   ): Promise<{ ids: number[]; created: number }> {
-    const distinct = new Map<string, [string, string, string, string]>();
-    for (const { tuple, keyName } of items) {
-      distinct.set(`${tuple.ecosystem}\u0000${tuple.name}\u0000${tuple.version}`, [
-        tuple.ecosystem,
-        tuple.name,
-        tuple.version,
-        keyName,
-      ]);
-    }
-    const ids = new Map<string, number>();
+    const keys = items.map(({ tuple }) => tupleKey(tuple));
+    const missing = new Map<string, [string, string, string, string]>();
+    items.forEach(({ tuple, keyName }, i) => {
+      const key = keys[i]!;
+      if (this.#tupleIds.get(key) === undefined) {
+        missing.set(key, [tuple.ecosystem, tuple.name, tuple.version, keyName]);
+      }
+    });
     let created = 0;
-    for (const batch of chunks([...distinct.values()], ITEM_BATCH)) {
+    for (const batch of chunks([...missing.values()], ITEM_BATCH)) {
       const param = jsonbParam(batch);
       const inserted = await sql<{ id: number }>`
         insert into package_tuples (ecosystem, name, version, key_name)
@@ -546,12 +688,9 @@ export class AssetRepository {
         select t.id, t.ecosystem, t.name, t.version
         from jsonb_array_elements(${param}) as r
         join package_tuples t on t.ecosystem = r->>0 and t.name = r->>1 and t.version = r->>2`.execute(trx);
-      for (const row of rows) ids.set(`${row.ecosystem}\u0000${row.name}\u0000${row.version}`, row.id);
+      for (const row of rows) seen.set(tupleKey(row), row.id);
     }
-    return {
-      ids: items.map(({ tuple }) => ids.get(`${tuple.ecosystem}\u0000${tuple.name}\u0000${tuple.version}`)!),
-      created,
-    };
+    return { ids: keys.map((key) => seen.get(key) ?? this.#tupleIds.get(key)!), created };
   }
 
   /** The asset's current inventory, or undefined when none was ever received. */
@@ -581,6 +720,8 @@ export class AssetRepository {
 
   /** The items of one package set, in canonical order, with their tuple ids. */
   async setItems(setId: number): Promise<SetItemRow[]> {
+    const cached = this.#setItems.get(setId);
+    if (cached) return [...cached];
     const { rows } = await sql<{
       tuple_id: number;
       ecosystem: string;
@@ -588,10 +729,13 @@ export class AssetRepository {
       version: string;
       details: PackageDetails;
     }>`
-      select i.tuple_id, t.ecosystem, t.name, t.version, i.details
-      from inventory_set_items i join package_tuples t on t.id = i.tuple_id
-      where i.set_id = ${setId}
-      order by i.position`.execute(this.#database.db);
+      select p.tuple_id, t.ecosystem, t.name, t.version, p.details
+      from inventory_sets s
+      cross join unnest(s.item_ids) with ordinality as u(item_id, ord)
+      join package_items p on p.id = u.item_id
+      join package_tuples t on t.id = p.tuple_id
+      where s.id = ${setId}
+      order by u.ord`.execute(this.#database.db);
     return rows.map((row) => {
       const tuple = { ecosystem: row.ecosystem, name: row.name, version: row.version };
       return { tupleId: row.tuple_id, tuple, package: packageFromItem(tuple, row.details) };
@@ -604,10 +748,11 @@ export class AssetRepository {
     const valid = assetIds.filter((id) => UUID.test(id));
     for (const batch of chunks(valid, ITEM_BATCH)) {
       const { rows } = await sql<{ asset_id: string; tuples: number[] }>`
-        select ai.asset_id, jsonb_agg(distinct i.tuple_id) as tuples
-        from asset_inventories ai join inventory_set_items i on i.set_id = ai.set_id
-        where ai.asset_id in (select (jsonb_array_elements_text(${jsonbParam(batch)}))::uuid)
-        group by ai.asset_id`.execute(this.#database.db);
+        select ai.asset_id, to_jsonb(s.tuple_ids) as tuples
+        from asset_inventories ai join inventory_sets s on s.id = ai.set_id
+        where ai.asset_id in (select (jsonb_array_elements_text(${jsonbParam(batch)}))::uuid)`.execute(
+        this.#database.db,
+      );
       for (const row of rows)
         result.set(
           row.asset_id,
@@ -629,9 +774,10 @@ export class AssetRepository {
       const { rows } = await sql<{ set_id: number; asset_id: string }>`
         select ai.set_id, ai.asset_id from asset_inventories ai
         where ai.set_id in (
-          select i.set_id from jsonb_array_elements(${jsonbParam(batch)}) as k
-          join package_tuples t on t.ecosystem = k->>0 and t.key_name = k->>1
-          join inventory_set_items i on i.tuple_id = t.id)`.execute(this.#database.db);
+          select s.id from inventory_sets s
+          where s.tuple_ids && array(
+            select t.id from jsonb_array_elements(${jsonbParam(batch)}) as k
+            join package_tuples t on t.ecosystem = k->>0 and t.key_name = k->>1))`.execute(this.#database.db);
       for (const row of rows) {
         let assets = sets.get(row.set_id);
         if (!assets) sets.set(row.set_id, (assets = []));

@@ -34,6 +34,8 @@ export interface SetItem {
   tuple: MatchTarget;
   keyName: string;
   details: PackageDetails;
+  /** The item's canonical line: unique per (tuple, details), so also its identity. */
+  line: string;
 }
 
 export interface CanonicalSet {
@@ -64,10 +66,26 @@ function detailsOf(pkg: InstalledPackage, tuple: MatchTarget): PackageDetails {
   return details;
 }
 
-function canonicalLine(item: SetItem): string {
-  const d = item.details;
-  const { ecosystem, name, version } = item.tuple;
-  return JSON.stringify([ecosystem, name, version, d.n, d.v, d.sn, d.sv, d.a, d.p, d.k, d.m, d.f]);
+/** Characters JSON.stringify escapes in a string (quote, backslash, controls, lone surrogates). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(value) for one array element, without its cost for the common plain string. */
+function jsonElement(value: string | undefined): string {
+  if (value === undefined) return 'null';
+  return typeof value === 'string' && !NEEDS_ESCAPE.test(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+/**
+ * `JSON.stringify([ecosystem, name, version, n, v, sn, sv, a, p, k, m, f])`, character for
+ * character (the set hash depends on it), built without a temporary array per package.
+ */
+function canonicalLine(tuple: MatchTarget, d: PackageDetails): string {
+  return (
+    `[${jsonElement(tuple.ecosystem)},${jsonElement(tuple.name)},${jsonElement(tuple.version)},` +
+    `${jsonElement(d.n)},${jsonElement(d.v)},${jsonElement(d.sn)},${jsonElement(d.sv)},${jsonElement(d.a)},` +
+    `${jsonElement(d.p)},${jsonElement(d.k)},${jsonElement(d.m)},${jsonElement(d.f)}]`
+  );
 }
 
 /** The set's items in canonical order (duplicates removed) and its `sha256:` content address. */
@@ -75,19 +93,21 @@ export function canonicalSet(packages: readonly InstalledPackage[]): CanonicalSe
   const byLine = new Map<string, SetItem>();
   for (const pkg of packages) {
     const tuple = tupleOf(pkg);
-    const item: SetItem = {
+    const details = detailsOf(pkg, tuple);
+    const line = canonicalLine(tuple, details);
+    byLine.set(line, {
       tuple,
       keyName: tuple.ecosystem === '' ? tuple.name : normalizePackageName(tuple.ecosystem, tuple.name),
-      details: detailsOf(pkg, tuple),
-    };
-    byLine.set(canonicalLine(item), item);
+      details,
+      line,
+    });
   }
-  // Code-unit order, never a locale's: the hash must not depend on where it is computed.
-  const lines = [...byLine.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const hash = createHash('sha256')
-    .update([SET_CANONICAL_HEADER, ...lines].join('\n'))
-    .digest('hex');
-  return { hash: `sha256:${hash}`, items: lines.map((line) => byLine.get(line)!) };
+  // Code-unit order, never a locale's: the hash must not depend on where it is computed. (The
+  // default sort compares strings by UTF-16 code units, without a call per comparison.)
+  const lines = [...byLine.keys()].sort();
+  const hash = createHash('sha256').update(SET_CANONICAL_HEADER);
+  if (lines.length > 0) hash.update(`\n${lines.join('\n')}`);
+  return { hash: `sha256:${hash.digest('hex')}`, items: lines.map((line) => byLine.get(line)!) };
 }
 
 /** The installed package a stored item stands for (without `location.line`, see above). */

@@ -26,6 +26,8 @@ import {
   verifyPassword,
 } from './passwords.ts';
 import type { SecretBox } from './secret-box.ts';
+import type { AgentCredentialCache } from './agent-credential-cache.ts';
+import { agentCredentialCacheOf } from './agent-credential-cache.ts';
 import { hashSecret, isSecretOf, newSecret, sameHash } from './secrets.ts';
 import { base32Encode, checkTotp, newTotpSecret, totpUri } from './totp.ts';
 
@@ -179,6 +181,7 @@ export class AuthRepository {
   readonly #sessionLifetimeMs: number;
   readonly #sessionIdleMs: number;
   readonly #touchIntervalMs: number;
+  readonly #agentCredentials: AgentCredentialCache;
 
   constructor(database: Database, options: AuthRepositoryOptions = {}) {
     this.#database = database;
@@ -189,6 +192,7 @@ export class AuthRepository {
     this.#sessionLifetimeMs = options.sessionLifetimeMs ?? 12 * 60 * MINUTE;
     this.#sessionIdleMs = options.sessionIdleMs ?? 120 * MINUTE;
     this.#touchIntervalMs = options.touchIntervalMs ?? MINUTE;
+    this.#agentCredentials = agentCredentialCacheOf(database);
   }
 
   get auditLog(): AuditLog {
@@ -953,20 +957,46 @@ export class AuthRepository {
     });
   }
 
-  /** The agent and its asset when `credential` belongs to an agent that is not revoked. */
+  /**
+   * The agent and its asset when `credential` belongs to an agent that is not revoked. Answers
+   * come from a per-process cache for at most AGENT_CREDENTIAL_TTL_MS (5 s, see
+   * agent-credential-cache.ts): a revocation in this process applies at once, one made by another
+   * process within that bound.
+   */
   async verifyAgentCredential(credential: string): Promise<{ agentId: string; assetId: string } | undefined> {
     if (!isSecretOf('agent', credential)) return undefined;
+    const credentialHash = hashSecret(credential);
+    const now = this.#clock();
+    const cached = this.#agentCredentials.get(credentialHash);
+    if (cached) {
+      if (cached.lastSeenAt === undefined || now.getTime() - cached.lastSeenAt >= this.#touchIntervalMs) {
+        cached.lastSeenAt = now.getTime();
+        await this.#db
+          .updateTable('agents')
+          .set({ last_seen_at: now })
+          .where('id', '=', cached.agentId)
+          .execute();
+      }
+      return { agentId: cached.agentId, assetId: cached.assetId };
+    }
+    const generation = this.#agentCredentials.generation();
     const row = await this.#db
       .selectFrom('agents')
-      .selectAll()
-      .where('credential_hash', '=', hashSecret(credential))
+      .select(['id', 'asset_id', 'last_seen_at'])
+      .where('credential_hash', '=', credentialHash)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     if (!row) return undefined;
-    const now = this.#clock();
-    if (row.last_seen_at === null || now.getTime() - row.last_seen_at.getTime() >= this.#touchIntervalMs) {
+    let lastSeenAt = row.last_seen_at?.getTime();
+    if (lastSeenAt === undefined || now.getTime() - lastSeenAt >= this.#touchIntervalMs) {
       await this.#db.updateTable('agents').set({ last_seen_at: now }).where('id', '=', row.id).execute();
+      lastSeenAt = now.getTime();
     }
+    this.#agentCredentials.store(
+      credentialHash,
+      { agentId: row.id, assetId: row.asset_id, lastSeenAt },
+      generation,
+    );
     return { agentId: row.id, assetId: row.asset_id };
   }
 
@@ -975,7 +1005,18 @@ export class AuthRepository {
     return rows.map(agentFromRow);
   }
 
+  /** Revokes an agent; its credential stops working in this process at once (see verifyAgentCredential). */
   async revokeAgent(agentId: string, actor: AuditActor): Promise<Agent> {
+    // Dropped before (no new entry from a read racing the transaction) and after it commits.
+    this.#agentCredentials.revoke(agentId);
+    try {
+      return await this.#revokeAgent(agentId, actor);
+    } finally {
+      this.#agentCredentials.revoke(agentId);
+    }
+  }
+
+  async #revokeAgent(agentId: string, actor: AuditActor): Promise<Agent> {
     return this.#database.transaction(async (trx) => {
       if (!UUID.test(agentId)) notFound('agent', agentId);
       const before = await trx

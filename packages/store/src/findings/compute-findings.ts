@@ -101,6 +101,12 @@ export class FindingsService {
       if (tuple.ecosystem !== '') keys.set(`${tuple.ecosystem}\u0000${tuple.name}`, tuple);
     }
     const advisories = keys.size === 0 ? [] : await this.#intel.advisoriesForPackages([...keys.values()]);
+    if (advisories.length === 0) {
+      // No advisory names any of the set's packages: nothing can match, so skip the walk (only
+      // `findings` of the report is used here).
+      const report: MatchReport = { findings: [], packages: items.length, distinctTuples: 0, unmatched: [] };
+      return { report, advisories: 0, tupleIdOf: () => undefined };
+    }
     const report = matchPackages(
       items.map((item) => item.package),
       AdvisoryIndex.from(advisories),
@@ -158,7 +164,7 @@ export class FindingsService {
 
   /**
    * Recomputes the assets that new or changed advisories may concern: those whose package set
-   * holds a package the advisories name (package_tuples -> inventory_set_items ->
+   * holds a package the advisories name (package_tuples -> inventory_sets.tuple_ids ->
    * asset_inventories), and those with a stored finding for one of the advisories' ids (an
    * advisory that stopped naming a package must close its findings). Call it after storing the
    * advisories with IntelRepository.

@@ -4,6 +4,7 @@ import * as assets0002 from './0002-assets.ts';
 import * as auth0003 from './0003-auth.ts';
 import * as policy0004 from './0004-policy.ts';
 import * as jobs0005 from './0005-jobs.ts';
+import * as inventorySetArrays0006 from './0006-inventory-set-arrays.ts';
 
 /**
  * Every migration, by name; names sort in the order they run. A static list (not a folder scan)
@@ -15,6 +16,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0003-auth': auth0003,
   '0004-policy': policy0004,
   '0005-jobs': jobs0005,
+  '0006-inventory-set-arrays': inventorySetArrays0006,
 });
 
 export const migrationProvider: MigrationProvider = Object.freeze({

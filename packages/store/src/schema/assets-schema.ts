@@ -63,11 +63,15 @@ export interface InventorySetsTable {
   hash: string;
   packages: number;
   created_at: Generated<Date>;
+  /** package_items ids in canonical order (migration 0006). */
+  item_ids: number[];
+  /** Distinct tuple ids, sorted. */
+  tuple_ids: number[];
 }
 
-export interface InventorySetItemsTable {
-  set_id: number;
-  position: number;
+/** One distinct (tuple, details) pair, shared by every set that holds it (migration 0006). */
+export interface PackageItemsTable {
+  id: SerialId;
   tuple_id: number;
   details: Json<Record<string, unknown>>;
 }
@@ -107,7 +111,7 @@ export interface AssetsSchema {
   asset_sources: AssetSourcesTable;
   package_tuples: PackageTuplesTable;
   inventory_sets: InventorySetsTable;
-  inventory_set_items: InventorySetItemsTable;
+  package_items: PackageItemsTable;
   asset_inventories: AssetInventoriesTable;
   findings: FindingsTable;
 }

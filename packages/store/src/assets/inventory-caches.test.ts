@@ -1,0 +1,181 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AssetFacts, InstalledPackage } from '@patchwarden/core';
+import type { Database } from '../database/open-database.ts';
+import { openDatabase } from '../database/open-database.ts';
+import { BACKENDS, freshTarget } from '../testing/test-database.ts';
+import type { TestTarget } from '../testing/test-database.ts';
+import { AssetRepository } from './asset-repository.ts';
+import { LastSeenBatcher } from './last-seen-batcher.ts';
+
+const NOW = '2025-03-01T00:00:00.000Z';
+const at = (minutes: number) => new Date(Date.parse(NOW) + minutes * 60_000).toISOString();
+
+function facts(hostname: string, mac: string): AssetFacts {
+  return { hostname, ips: [], macs: [mac], os: { id: 'debian', versionId: '12', ecosystem: 'Debian:12' } };
+}
+
+function packages(suffix: string): InstalledPackage[] {
+  return [
+    {
+      name: 'libssl3',
+      version: `3.0.11-1~deb12u2${suffix}`,
+      kind: 'os',
+      packageManager: 'dpkg',
+      ecosystem: 'Debian:12',
+      sourceName: 'openssl',
+      sourceVersion: `3.0.11-1~deb12u2${suffix}`,
+      arch: 'amd64',
+    },
+    { name: 'lodash', version: `4.17.4${suffix}`, kind: 'language', packageManager: 'npm', ecosystem: 'npm' },
+  ];
+}
+
+for (const backend of BACKENDS) {
+  describe(`inventory write path caches (${backend})`, () => {
+    let target: TestTarget;
+    let database: Database;
+    let assets: AssetRepository;
+
+    beforeAll(async () => {
+      target = await freshTarget(backend);
+      database = await openDatabase(target.options);
+      assets = new AssetRepository(database);
+    }, 60_000);
+    afterAll(async () => {
+      await database?.close();
+      await target?.remove();
+    });
+
+    const lastSeenOf = async (id: string) =>
+      (
+        await database.db
+          .selectFrom('assets')
+          .select('last_seen')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).last_seen?.toISOString();
+
+    it('checkinState follows every write of this process at once, through any repository', async () => {
+      const { asset } = await assets.upsertFromReport(
+        { source: 'agent', facts: facts('cache-a', '52:54:00:00:01:0a') },
+        NOW,
+      );
+      const first = await assets.checkinState(asset.id);
+      expect(first).toMatchObject({ asset: { hostname: 'cache-a' }, inventoryHash: undefined });
+      // A second repository on the same database: its writes must not leave the first one stale.
+      const other = new AssetRepository(database);
+      await other.replaceInventory(asset.id, packages(''), NOW, { reportedHash: `sha256:${'a'.repeat(64)}` });
+      expect((await assets.checkinState(asset.id))?.inventoryHash).toBe(`sha256:${'a'.repeat(64)}`);
+      await other.update(asset.id, { fqdn: 'cache-a.example.net' });
+      expect((await assets.checkinState(asset.id))?.asset.fqdn).toBe('cache-a.example.net');
+      await other.remove(asset.id);
+      expect(await assets.checkinState(asset.id)).toBeUndefined();
+    });
+
+    it('a rolled-back upload hands out no tuple or item id that does not exist', async () => {
+      const { asset: doomed } = await assets.upsertFromReport(
+        { source: 'agent', facts: facts('cache-doomed', '52:54:00:00:01:0b') },
+        NOW,
+      );
+      const { asset: kept } = await assets.upsertFromReport(
+        { source: 'agent', facts: facts('cache-kept', '52:54:00:00:01:0c') },
+        NOW,
+      );
+      // Fails the transaction after its tuples, items and set were inserted.
+      await sql`create function pw_test_refuse() returns trigger language plpgsql as $$
+        begin raise exception 'refused for the test'; end $$`.execute(database.db);
+      await sql
+        .raw(
+          `create trigger pw_test_refuse before insert on asset_inventories for each row
+        when (new.asset_id = '${doomed.id}') execute function pw_test_refuse()`,
+        )
+        .execute(database.db);
+      const fresh = packages('+rollback');
+      await expect(assets.replaceInventory(doomed.id, fresh, NOW)).rejects.toThrow(/refused for the test/);
+      const tuples = await sql<{ n: number }>`
+        select count(*)::int as n from package_tuples where version like '%+rollback'`.execute(database.db);
+      expect(tuples.rows[0]!.n).toBe(0);
+
+      // The same packages again, on another asset and through another repository: every id the
+      // caches could offer must exist, so the set reads back whole.
+      const stored = await new AssetRepository(database).replaceInventory(kept.id, fresh, NOW);
+      expect(stored).toMatchObject({ reused: false, newTuples: 2, packages: 2 });
+      const read = await new AssetRepository(database).inventoryOf(kept.id);
+      expect(read?.packages.map((p) => p.version).sort()).toEqual([
+        '3.0.11-1~deb12u2+rollback',
+        '4.17.4+rollback',
+      ]);
+      const { rows } = await sql<{ missing: number }>`
+        select count(*)::int as missing from inventory_sets s cross join unnest(s.item_ids) as u(item_id)
+        where not exists (select 1 from package_items p where p.id = u.item_id)`.execute(database.db);
+      expect(rows[0]!.missing).toBe(0);
+      await sql`drop trigger pw_test_refuse on asset_inventories`.execute(database.db);
+    });
+
+    it('a changed inventory adds only its new items, and sets read back in canonical order', async () => {
+      const { asset } = await assets.upsertFromReport(
+        { source: 'agent', facts: facts('cache-delta', '52:54:00:00:01:0d') },
+        NOW,
+      );
+      const count = async () =>
+        (await sql<{ n: number }>`select count(*)::int as n from package_items`.execute(database.db)).rows[0]!
+          .n;
+      await assets.replaceInventory(asset.id, packages('+d1'), at(1));
+      const before = await count();
+      const next = [...packages('+d1').slice(0, 1), ...packages('+d2').slice(1)];
+      const result = await assets.replaceInventory(asset.id, next, at(2));
+      expect(result).toMatchObject({ changed: true, newTuples: 1 });
+      expect(await count()).toBe(before + 1);
+      const fromDatabase = await new AssetRepository(database).setItems(result.setId);
+      expect(fromDatabase.map((item) => item.package)).toEqual(
+        (await assets.setItems(result.setId)).map((i) => i.package),
+      );
+      const tuples = await assets.tuplesForAssets([asset.id]);
+      expect(tuples.get(asset.id)).toEqual(fromDatabase.map((item) => item.tupleId).sort((a, b) => a - b));
+      const exposed = await assets.setsWithPackages([['npm', 'lodash']]);
+      expect(exposed.get(result.setId)).toEqual([asset.id]);
+    });
+
+    it('LastSeenBatcher writes on flush and close, and last_seen never goes backwards', async () => {
+      const { asset } = await assets.upsertFromReport(
+        { source: 'agent', facts: facts('cache-seen', '52:54:00:00:01:0e') },
+        at(0),
+      );
+      const batcher = new LastSeenBatcher(database, { flushMs: 60_000 });
+      await batcher.note(asset.id, at(10));
+      await batcher.note(asset.id, at(5)); // An older note for the same asset is not a step back.
+      expect(batcher.pending).toBe(1);
+      expect(await lastSeenOf(asset.id)).toBe(at(0));
+      await batcher.flush();
+      expect(await lastSeenOf(asset.id)).toBe(at(10));
+      // Another writer moved it further meanwhile: an older note must not undo that.
+      await database.db
+        .updateTable('assets')
+        .set({ last_seen: at(30) })
+        .where('id', '=', asset.id)
+        .execute();
+      await batcher.note(asset.id, at(20));
+      await batcher.flush();
+      expect(await lastSeenOf(asset.id)).toBe(at(30));
+      await batcher.note(asset.id, at(40));
+      await batcher.close();
+      expect(batcher.pending).toBe(0);
+      expect(await lastSeenOf(asset.id)).toBe(at(40));
+      await batcher.note(asset.id, at(50)); // After close, written at once.
+      expect(await lastSeenOf(asset.id)).toBe(at(50));
+      expect(() => batcher.note('not-a-uuid', at(60))).toThrow(/not an asset id/);
+    });
+
+    it('LastSeenBatcher flushes by itself after flushMs', async () => {
+      const { asset } = await assets.upsertFromReport(
+        { source: 'agent', facts: facts('cache-timer', '52:54:00:00:01:0f') },
+        at(0),
+      );
+      const batcher = new LastSeenBatcher(database, { flushMs: 20 });
+      await batcher.note(asset.id, at(7));
+      await expect.poll(() => lastSeenOf(asset.id), { timeout: 5_000 }).toBe(at(7));
+      await batcher.close();
+    });
+  });
+}
