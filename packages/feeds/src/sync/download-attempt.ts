@@ -127,7 +127,11 @@ export async function attemptDownload(request: AttemptRequest): Promise<AttemptR
       });
     } catch (error) {
       if (controller.signal.aborted) throw timedOut();
-      throw new AttemptFailure(describeError(error), { retryable: true, cause: error });
+      // ENOTFOUND is the resolver's answer that the name does not exist (or that no resolver is
+      // reachable: an offline machine). Retrying it only delays the next feed; EAI_AGAIN, a
+      // temporary DNS failure, is still retried.
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      throw new AttemptFailure(describeError(error), { retryable: code !== 'ENOTFOUND', cause: error });
     }
     timer.refresh();
 

@@ -408,6 +408,29 @@ describe('syncFeeds over real HTTP on 127.0.0.1', () => {
     expect(status?.error).toMatch(/ECONNREFUSED/);
   });
 
+  it('does not retry a host name that does not resolve (an offline machine), but retries EAI_AGAIN', async () => {
+    const dnsFailure = (code: string): typeof fetch =>
+      (async () => {
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error(`getaddrinfo ${code} feeds.example.invalid`), { code }),
+        });
+      }) as unknown as typeof fetch;
+    const source = { name: 'offline', url: 'https://feeds.example.invalid/x.json', file: 'offline.json' };
+    const [missing] = await syncFeeds([source], mirror, {
+      ...FAST,
+      retries: 3,
+      fetch: dnsFailure('ENOTFOUND'),
+    });
+    expect(missing).toMatchObject({ ok: false, attempts: 1 });
+    expect(missing?.error).toMatch(/ENOTFOUND/);
+    const [flaky] = await syncFeeds([source], mirror, {
+      ...FAST,
+      retries: 2,
+      fetch: dnsFailure('EAI_AGAIN'),
+    });
+    expect(flaky).toMatchObject({ ok: false, attempts: 3 });
+  });
+
   it('refuses clashing or unsafe sources before fetching anything', async () => {
     const a = source('a', '/a', 'same.bin');
     await expect(syncFeeds([a, { ...a, name: 'b' }], mirror)).rejects.toMatchObject({
