@@ -1,5 +1,5 @@
-import type { Advisory, CveRecord, CweEntry, EpssScore, KevEntry } from '@patchwarden/core';
-import type { FeedKind, FeedSyncStatus, IntelRecord, IntelSink, WriteCounts } from '@patchwarden/feeds';
+import type { Advisory } from '@patchwarden/core';
+import { RepositorySink } from '@patchwarden/feeds';
 import type { IntelRepository } from '@patchwarden/store';
 
 /**
@@ -22,56 +22,18 @@ export interface IntelChanges {
  * The database sink of an import (each batch in one transaction, each file's run recorded), which
  * also notes what changed so that only the findings that can move are recomputed afterwards.
  */
-export class ChangeTrackingSink implements IntelSink {
-  readonly #repository: IntelRepository;
-  readonly #signal: AbortSignal | undefined;
+export class ChangeTrackingSink extends RepositorySink {
   readonly changes: IntelChanges = { advisories: [], overflow: false, enrichment: false };
 
   constructor(repository: IntelRepository, signal?: AbortSignal) {
-    this.#repository = repository;
-    this.#signal = signal;
-  }
-
-  async write(records: readonly IntelRecord[]): Promise<WriteCounts> {
-    // Between batches is a safe place to stop: each batch is its own transaction.
-    this.#signal?.throwIfAborted();
-    const advisories: Advisory[] = [];
-    const cves: CveRecord[] = [];
-    const kev: KevEntry[] = [];
-    const epss: EpssScore[] = [];
-    const cwe: CweEntry[] = [];
-    for (const record of records) {
-      if (record.kind === 'advisory') advisories.push(record.advisory);
-      else if (record.kind === 'cve') cves.push(record.cve);
-      else if (record.kind === 'kev') kev.push(record.entry);
-      else if (record.kind === 'epss') epss.push(record.score);
-      else cwe.push(record.entry);
-    }
-    const total: WriteCounts = { inserted: 0, updated: 0, unchanged: 0 };
-    const add = (counts: WriteCounts): boolean => {
-      total.inserted += counts.inserted;
-      total.updated += counts.updated;
-      total.unchanged += counts.unchanged;
-      return counts.inserted + counts.updated > 0;
-    };
-    if (advisories.length > 0 && add(await this.#repository.upsertAdvisories(advisories))) {
-      this.#noteAdvisories(advisories);
-    }
-    let enrichment = false;
-    if (cves.length > 0) enrichment = add(await this.#repository.upsertCves(cves)) || enrichment;
-    if (kev.length > 0) enrichment = add(await this.#repository.upsertKev(kev)) || enrichment;
-    if (epss.length > 0) enrichment = add(await this.#repository.upsertEpss(epss)) || enrichment;
-    if (cwe.length > 0) enrichment = add(await this.#repository.upsertCwe(cwe)) || enrichment;
-    if (enrichment) this.changes.enrichment = true;
-    return total;
-  }
-
-  lastSync(feed: FeedKind, path: string): Promise<string | undefined> {
-    return this.#repository.lastSuccessfulSync(feed, path);
-  }
-
-  async recordStatus(status: FeedSyncStatus): Promise<void> {
-    await this.#repository.recordSync({ ...status, source: status.path });
+    super(repository, {
+      ...(signal === undefined ? {} : { signal }),
+      onWritten: (part) => {
+        if (!part.changed) return;
+        if (part.kind === 'advisory') this.#noteAdvisories(part.records);
+        else this.changes.enrichment = true;
+      },
+    });
   }
 
   #noteAdvisories(advisories: readonly Advisory[]): void {
