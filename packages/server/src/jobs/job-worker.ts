@@ -49,8 +49,13 @@ export interface JobWorkerOptions {
    * owns it, so a running job found at start was left by a process that has ended.
    */
   reclaimAllAtStart?: boolean;
+  /** Finished jobs older than this many days are deleted, checked about once an hour. Default 90. */
+  retentionDays?: number;
   log?: WorkerLog;
 }
+
+const PRUNE_EVERY_MS = 60 * 60_000;
+export const DEFAULT_JOB_RETENTION_DAYS = 90;
 
 const SILENT: WorkerLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -78,6 +83,8 @@ export class JobWorker {
   readonly #heartbeatMs: number;
   readonly #pollMs: number;
   readonly #reclaimAllAtStart: boolean;
+  readonly #retentionDays: number;
+  #prunedAt = Number.NEGATIVE_INFINITY;
   readonly #log: WorkerLog;
   #loop: Promise<void> | undefined;
   #stopping = false;
@@ -92,6 +99,7 @@ export class JobWorker {
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 4));
     this.#pollMs = options.pollMs ?? 2_000;
     this.#reclaimAllAtStart = options.reclaimAllAtStart ?? false;
+    this.#retentionDays = options.retentionDays ?? DEFAULT_JOB_RETENTION_DAYS;
     this.#log = options.log ?? SILENT;
     if (this.#heartbeatMs >= this.#leaseMs) {
       throw new RangeError('JobWorker: heartbeatMs must be shorter than leaseMs');
@@ -186,6 +194,7 @@ export class JobWorker {
     while (!this.#stopping) {
       let ran: Job | undefined;
       try {
+        await this.#pruneNowAndThen();
         ran = await this.runOnce();
       } catch (error) {
         // A database hiccup must not end the worker: log it and try again at the next poll.
@@ -193,6 +202,14 @@ export class JobWorker {
       }
       if (ran === undefined && !this.#stopping) await this.#sleep();
     }
+  }
+
+  /** Keeps the jobs table small: finished jobs past their retention go (their audit trail stays). */
+  async #pruneNowAndThen(): Promise<void> {
+    if (performance.now() - this.#prunedAt < PRUNE_EVERY_MS) return;
+    this.#prunedAt = performance.now();
+    const deleted = await this.#queue.prune(this.#retentionDays, this.id);
+    if (deleted > 0) this.#log.info({ deleted, retentionDays: this.#retentionDays }, 'old jobs pruned');
   }
 
   #sleep(): Promise<void> {

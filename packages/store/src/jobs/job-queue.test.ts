@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../audit/audit-log.ts';
 import type { Database } from '../database/open-database.ts';
@@ -202,6 +203,36 @@ for (const backend of BACKENDS) {
       await expect(queue.list({}, { cursor: 'garbage' })).rejects.toMatchObject({
         details: { field: 'cursor' },
       });
+    });
+
+    it('prunes finished jobs past their retention, keeping queued, running and recent ones', async () => {
+      await drain('test.prune');
+      const old = (await queue.enqueue({ name: 'test.prune' }, ALICE)).job;
+      const recent = (await queue.enqueue({ name: 'test.prune' }, ALICE)).job;
+      const waiting = (
+        await queue.enqueue({ name: 'test.prune', runAfter: new Date(Date.now() + 3_600_000) }, ALICE)
+      ).job;
+      for (let i = 0; i < 2; i++) {
+        const claimed = await queue.claim(['test.prune'], 'w-prune', 60_000);
+        expect([old.id, recent.id]).toContain(claimed?.id);
+        await queue.complete(claimed!.id, 'w-prune', { ok: true });
+      }
+      // The old one finished 100 days ago.
+      await sql`update jobs set finished_at = now() - interval '100 days' where id = ${old.id}`.execute(
+        database.db,
+      );
+      expect(await queue.prune(90, 'w-prune')).toBe(1);
+      expect(await queue.get(old.id)).toBeUndefined();
+      expect((await queue.get(recent.id))?.state).toBe('succeeded');
+      expect((await queue.get(waiting.id))?.state).toBe('queued');
+      const entries = (await audit.query({ action: 'job.prune' })).entries;
+      expect(entries.at(-1)).toMatchObject({ details: { deleted: 1, retentionDays: 90 } });
+      // The pruned job's own history stays in the audit log.
+      expect(
+        (await audit.query({ action: 'job.succeed' })).entries.some((e) => e.target?.id === old.id),
+      ).toBe(true);
+      expect(await queue.prune(90, 'w-prune')).toBe(0);
+      await expect(queue.prune(0, 'w-prune')).rejects.toMatchObject({ details: { field: 'retentionDays' } });
     });
   });
 }

@@ -360,6 +360,33 @@ export class JobQueue {
     });
   }
 
+  /**
+   * Deletes finished jobs (succeeded or failed) that finished more than `retentionDays` ago. The
+   * audit log keeps each job's history (enqueue, start, end), so nothing auditable is lost; the
+   * deletion itself is audited with its count.
+   */
+  async prune(retentionDays: number, workerId: string): Promise<number> {
+    const days = wholeNumber(retentionDays, retentionDays, 'retentionDays', 1);
+    return this.#database.transaction(async (trx) => {
+      const { rows } = await sql<{ id: string }>`
+        delete from jobs
+        where state in ('succeeded', 'failed') and finished_at < now() - make_interval(days => ${days})
+        returning id`.execute(trx);
+      if (rows.length > 0) {
+        await this.#audit.append(
+          {
+            actor: workerActor(workerId),
+            action: 'job.prune',
+            target: { type: 'jobs', id: 'finished' },
+            details: { deleted: rows.length, retentionDays: days },
+          },
+          trx,
+        );
+      }
+      return rows.length;
+    });
+  }
+
   async #transition(
     trx: Tx,
     job: Job,
