@@ -1,5 +1,5 @@
 /**
- * Agent check-in throughput: `npm run bench:checkin [-- --agents 200 --concurrency 64 --duration 10]`.
+ * Agent check-in throughput: `npm run bench:checkin [-- --agents 200 --concurrency 64 --duration 10 --form text|objects]`.
  *
  * The server runs in a child process (this file with `--serve`) on a fresh PostgreSQL database
  * `pw_bench_<random>` (DATABASE_URL names the server, default postgres://postgres@127.0.0.1:5432),
@@ -7,7 +7,8 @@
  * at the end. N simulated agents enrol over loopback HTTP, then two timed phases run:
  *   (a) heartbeats: POST /agent/v1/checkin, C in flight, for D seconds;
  *   (b) full inventories: PUT /agent/v1/inventory with 1,500 packages each (real dpkg rows,
- *       multiplied and perturbed so that each upload is a different inventory), for D seconds.
+ *       multiplied and perturbed so that each upload is a different inventory), for D seconds,
+ *       sent as the agent sends them: the canonical text (`--form objects` sends JSON objects).
  * Printed: requests/s, p50/p99 latency, errors by status, the server's peak RSS (VmHWM), and CPU
  * per request of the server process and of PostgreSQL (every `postgres` process on this machine,
  * so other sessions' queries count too when the machine is shared): compare those between runs,
@@ -23,7 +24,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { AGENT_PROTOCOL_PATHS, canonicalInventoryText } from '@patchwarden/core';
+import { AGENT_PROTOCOL_PATHS, canonicalInventoryText, canonicalPackageLine } from '@patchwarden/core';
 import type {
   AgentCheckinRequest,
   AgentCheckinResponse,
@@ -136,8 +137,45 @@ function inventoryOf(
   });
 }
 
-function hashOf(packages: readonly InstalledPackage[]): string {
-  return `sha256:${createHash('sha256').update(canonicalInventoryText(OS, packages), 'utf8').digest('hex')}`;
+function hashOf(text: string): string {
+  return `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
+}
+
+/**
+ * What an agent sends for `inventoryOf(base, host, generation)`: the canonical text (the agent's
+ * form) and its hash, built from the base's precomputed lines so that the load generator spends
+ * little of the machine's CPU (it shares the 2 cores with the server and PostgreSQL).
+ */
+class InventoryTexts {
+  readonly #base: readonly InstalledPackage[];
+  readonly #lines: readonly string[];
+  readonly #head: string;
+
+  constructor(base: readonly InstalledPackage[]) {
+    // Sorted by line, so that a host's lines are in canonical order unless a version bump moves one.
+    const lined = base.map((p) => ({ p, line: canonicalPackageLine(p) }));
+    lined.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
+    this.#base = lined.map(({ p }) => p);
+    this.#lines = lined.map(({ line }) => line);
+    this.#head = canonicalInventoryText(OS, []);
+  }
+
+  get packages(): readonly InstalledPackage[] {
+    return this.#base;
+  }
+
+  of(host: number, generation: number): { text: string; hash: string } {
+    const packages = inventoryOf(this.#base, host, generation);
+    const lines = packages.map((p, i) => (p === this.#base[i] ? this.#lines[i]! : canonicalPackageLine(p)));
+    for (let i = 1; i < lines.length; i++) {
+      if (lines[i - 1]! > lines[i]!) {
+        lines.sort();
+        break;
+      }
+    }
+    const text = `${this.#head}\n${lines.join('\n')}`;
+    return { text, hash: hashOf(text) };
+  }
 }
 
 function factsOf(host: number): AgentFacts {
@@ -341,6 +379,9 @@ async function bench(): Promise<void> {
   const concurrency = arg('concurrency', 64);
   const inventoryConcurrency = arg('inventory-concurrency', 16);
   const seconds = arg('duration', 10);
+  const formAt = process.argv.indexOf('--form');
+  const form = formAt >= 0 ? process.argv[formAt + 1] : 'text';
+  if (form !== 'text' && form !== 'objects') throw new Error('--form must be text or objects');
   const name = `pw_bench_${randomBytes(5).toString('hex')}`;
   process.stdout.write(
     `bench:checkin: ${agents} agents, heartbeat concurrency ${concurrency}, inventory concurrency ` +
@@ -355,8 +396,11 @@ async function bench(): Promise<void> {
       connections: Math.max(concurrency, inventoryConcurrency),
       pipelining: 1,
     });
-    const base = basePackages();
-    process.stdout.write(`inventory: ${base.length} packages per host (from real dpkg rows)\n`);
+    const texts = new InventoryTexts(basePackages());
+    process.stdout.write(
+      `inventory: ${texts.packages.length} packages per host (from real dpkg rows), sent as ` +
+        `${form === 'text' ? 'canonical text (as the agent sends it)' : 'JSON objects (--form objects)'}\n`,
+    );
 
     // Enrolment (concurrently, as a fleet rollout would).
     const enrolled: Agent[] = [];
@@ -374,14 +418,13 @@ async function bench(): Promise<void> {
         const answer = await call(pool, 'POST', AGENT_PROTOCOL_PATHS.enrol, JSON.stringify(request));
         if (answer.status === 201) {
           const body = JSON.parse(answer.body) as AgentEnrolResponse;
-          const packages = inventoryOf(base, host, 0);
           enrolled[host] = {
             host,
             agentId: body.agentId,
             credential: body.credential,
             facts,
             generation: 0,
-            inventoryHash: hashOf(packages),
+            inventoryHash: texts.of(host, 0).hash,
           };
         }
         return { status: answer.status, expected: 201 };
@@ -424,16 +467,17 @@ async function bench(): Promise<void> {
       // Every upload is a new inventory: the first is the host's whole set, later ones move 2-6% of versions.
       const generation = agent.generation++;
       if (generation === 0) firstUploads++;
-      const packages = inventoryOf(base, agent.host, generation);
-      const inventoryHash = hashOf(packages);
-      const request: AgentInventoryRequest = {
+      const { text, hash: inventoryHash } = texts.of(agent.host, generation);
+      const envelope = {
         agentId: agent.agentId,
         inventoryHash,
         facts: agent.facts,
-        os: OS,
-        packages,
         collectedAt: new Date().toISOString(),
       };
+      const request: AgentInventoryRequest =
+        form === 'text'
+          ? { ...envelope, inventory: text }
+          : { ...envelope, os: OS, packages: inventoryOf(texts.packages, agent.host, generation) };
       const answer = await call(
         pool,
         'PUT',

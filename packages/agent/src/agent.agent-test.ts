@@ -156,6 +156,7 @@ describe(
         const first = await host.expectedHash();
         assert.deepEqual(server.inventories.get('agent-1')?.hash, first);
         assert.equal(server.inventories.get('agent-1')?.packages, 90);
+        assert.equal(server.inventories.get('agent-1')?.form, 'text', 'the agent sends the compact form');
         const checkins = server.requests.filter((r) => r.path === CHECKIN);
         assert.ok(checkins.every((r) => r.body.inventoryHash === first && r.agentId === 'agent-1'));
         assert.equal((checkins[0]?.body.facts as { os: { id: string } }).os.id, 'ubuntu');

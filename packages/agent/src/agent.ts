@@ -6,7 +6,7 @@ import { DEFAULT_BACKOFF, backoffDelayMs, jitteredIntervalMs } from './backoff.t
 import type { CollectOptions } from './collect/collect-options.ts';
 import { collectOptions } from './collect/collect-options.ts';
 import { collectHostReport } from './collect/collect-host-report.ts';
-import { inventoryHash } from './inventory-hash.ts';
+import { inventoryHash, inventoryUpload } from './inventory-hash.ts';
 import type { AgentLogger } from './log.ts';
 import { stderrLogger } from './log.ts';
 import type { AgentState } from './state/agent-state.ts';
@@ -221,7 +221,7 @@ class AgentLoop {
     }
     const accepted = await this.#client.uploadInventory(
       state.credential,
-      { agentId: state.agentId, inventoryHash: pending.inventoryHash, ...pending.report },
+      inventoryUpload(state.agentId, pending.inventoryHash, pending.report),
       this.#signal,
     );
     state.lastUploadedHash = pending.inventoryHash;

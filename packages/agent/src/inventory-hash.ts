@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { InstalledPackage, OsRelease } from '@patchwarden/core';
+import type { AgentInventoryRequest, HostReport, InstalledPackage, OsRelease } from '@patchwarden/core';
 import { canonicalInventoryText } from '@patchwarden/core';
 
 /**
@@ -9,4 +9,13 @@ import { canonicalInventoryText } from '@patchwarden/core';
  */
 export function inventoryHash(os: OsRelease, packages: readonly InstalledPackage[]): string {
   return `sha256:${createHash('sha256').update(canonicalInventoryText(os, packages), 'utf8').digest('hex')}`;
+}
+
+/**
+ * The upload of a report queued under `hash`: its packages as the canonical text (the protocol's
+ * compact form: a third smaller than objects, and the server hashes it as received).
+ */
+export function inventoryUpload(agentId: string, hash: string, report: HostReport): AgentInventoryRequest {
+  const inventory = canonicalInventoryText(report.os, report.packages);
+  return { agentId, inventoryHash: hash, facts: report.facts, collectedAt: report.collectedAt, inventory };
 }

@@ -21,6 +21,9 @@ export { base32Decode, base32Encode, checkTotp, totpCode, totpUri } from './auth
 export * from './schema/assets-schema.ts';
 export * from './assets/asset-repository.ts';
 export type { StoredAsset } from './assets/asset-rows.ts';
+export { InventoryLineCache } from './assets/inventory-line-cache.ts';
+export { canonicalSet, canonicalSetOfItems } from './assets/inventory-sets.ts';
+export type { CanonicalSet } from './assets/inventory-sets.ts';
 export { LastSeenBatcher, LAST_SEEN_FLUSH_MS } from './assets/last-seen-batcher.ts';
 export { ASSET_STATE_TTL_MS } from './assets/asset-state-cache.ts';
 export type { AssetState } from './assets/asset-state-cache.ts';

@@ -4,7 +4,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AgentInventoryRequest } from '@patchwarden/core';
-import { AGENT_PROTOCOL_PATHS, canonicalInventoryText } from '@patchwarden/core';
+import { AGENT_PROTOCOL_PATHS, canonicalInventoryText, splitCanonicalInventory } from '@patchwarden/core';
 
 /**
  * The server side of the agent protocol, small and strict, for tests over real sockets on
@@ -36,7 +36,10 @@ export interface ProtocolTestServerOptions {
 export class ProtocolTestServer {
   readonly requests: RecordedRequest[] = [];
   /** Inventory hash the server holds per agent (what `needInventory` is decided on). */
-  readonly inventories = new Map<string, { hash: string; packages: number; collectedAt: string }>();
+  readonly inventories = new Map<
+    string,
+    { hash: string; packages: number; collectedAt: string; form: 'text' | 'objects' }
+  >();
   /** Answer the next N requests with this status (503: "server down but reachable"). */
   failNext: { count: number; status: number; retryAfter?: string } | undefined;
   readonly #options: ProtocolTestServerOptions;
@@ -141,21 +144,34 @@ export class ProtocolTestServer {
     }
     if (req.method === 'PUT' && path === AGENT_PROTOCOL_PATHS.inventory) {
       const upload = body as unknown as AgentInventoryRequest;
-      if (
-        !Array.isArray(upload.packages) ||
-        typeof upload.os !== 'object' ||
-        typeof upload.collectedAt !== 'string'
-      )
-        return error(400, 'PW_ERR_INVALID_RECORD', 'inventory without os, packages or collectedAt');
-      const hash = `sha256:${createHash('sha256').update(canonicalInventoryText(upload.os, upload.packages), 'utf8').digest('hex')}`;
+      if (typeof upload.collectedAt !== 'string')
+        return error(400, 'PW_ERR_INVALID_RECORD', 'inventory without collectedAt');
+      // The server's two forms: the canonical text (what the agent sends), or os + packages objects.
+      let text: string;
+      let packages: number;
+      if ('inventory' in upload && typeof upload.inventory === 'string') {
+        try {
+          packages = splitCanonicalInventory(upload.inventory).packageLines.length;
+        } catch (thrown) {
+          return error(400, 'PW_ERR_INVALID_RECORD', (thrown as Error).message);
+        }
+        text = upload.inventory;
+      } else if ('packages' in upload && Array.isArray(upload.packages) && typeof upload.os === 'object') {
+        text = canonicalInventoryText(upload.os, upload.packages);
+        packages = upload.packages.length;
+      } else {
+        return error(400, 'PW_ERR_INVALID_RECORD', 'inventory without inventory text or os and packages');
+      }
+      const hash = `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
       if (hash !== upload.inventoryHash)
         return error(400, 'PW_ERR_INVALID_RECORD', 'inventoryHash does not match');
       this.inventories.set(agent.agentId, {
         hash,
-        packages: upload.packages.length,
+        packages,
         collectedAt: upload.collectedAt,
+        form: 'inventory' in upload ? 'text' : 'objects',
       });
-      return answer(200, { accepted: true, packages: upload.packages.length });
+      return answer(200, { accepted: true, packages });
     }
     return error(405, 'PW_ERR_METHOD', `${req.method} not allowed on ${path}`);
   }

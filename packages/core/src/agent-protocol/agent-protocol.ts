@@ -84,10 +84,22 @@ export interface AgentCheckinResponse {
   checkinIntervalSeconds: number;
 }
 
-export type AgentInventoryRequest = HostReport & {
+/**
+ * An inventory upload. The packages travel either as objects (`os` + `packages`, as collected) or
+ * as the inventory's canonical text (`inventory`: exactly `canonicalInventoryText(os, packages)`).
+ * The text is what the agent sends: it is a third smaller, the server hashes it as received, and
+ * a line the server has seen on another host needs no parsing (see canonical-inventory.ts).
+ */
+export type AgentInventoryRequest = AgentInventoryEnvelope &
+  ({ os: OsRelease; packages: InstalledPackage[] } | { inventory: string });
+
+export interface AgentInventoryEnvelope {
   agentId: string;
   inventoryHash: string;
-};
+  facts: AgentFacts;
+  /** RFC 3339 instant of the collection. */
+  collectedAt: string;
+}
 
 export interface AgentInventoryResponse {
   accepted: true;
@@ -120,22 +132,25 @@ export function canonicalInventoryText(os: OsRelease, packages: readonly Install
     os.prettyName ?? null,
     os.idLike,
   ]);
-  const packageLines = packages.map((p) =>
-    JSON.stringify([
-      p.packageManager,
-      p.kind,
-      p.ecosystem ?? null,
-      p.name,
-      p.version,
-      p.arch ?? null,
-      p.sourceName ?? null,
-      p.sourceVersion ?? null,
-      p.purl ?? null,
-      p.location?.file ?? null,
-    ]),
-  );
+  const packageLines = packages.map(canonicalPackageLine);
   packageLines.sort(compareCodeUnits);
   return [INVENTORY_CANONICAL_HEADER, osLine, ...packageLines].join('\n');
+}
+
+/** One package's line of the canonical text (the text sorts these lines). */
+export function canonicalPackageLine(p: InstalledPackage): string {
+  return JSON.stringify([
+    p.packageManager,
+    p.kind,
+    p.ecosystem ?? null,
+    p.name,
+    p.version,
+    p.arch ?? null,
+    p.sourceName ?? null,
+    p.sourceVersion ?? null,
+    p.purl ?? null,
+    p.location?.file ?? null,
+  ]);
 }
 
 function compareCodeUnits(a: string, b: string): number {

@@ -1,1 +1,2 @@
 export * from './agent-protocol.ts';
+export * from './canonical-inventory.ts';

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { AgentFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
+import { canonicalInventoryText } from '@patchwarden/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@patchwarden/store';
 import { BACKENDS, freshTarget } from '../../../store/src/testing/test-database.ts';
@@ -35,6 +37,16 @@ function inventoryBody(agentId: string, hostFacts: AgentFacts, packages = PACKAG
     facts: hostFacts,
     os: OS,
     packages,
+    collectedAt: new Date().toISOString(),
+  };
+}
+
+function textBody(agentId: string, hostFacts: AgentFacts, text: string) {
+  return {
+    agentId,
+    inventoryHash: `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`,
+    facts: hostFacts,
+    inventory: text,
     collectedAt: new Date().toISOString(),
   };
 }
@@ -183,6 +195,82 @@ for (const backend of BACKENDS) {
       expect(mismatch.statusCode).toBe(400);
       expect(mismatch.json().details.field).toBe('inventoryHash');
       expect(await fx.app.platform.assets.inventoryOf(bravo!.assetId)).toBeUndefined();
+    });
+
+    it("accepts the canonical text (the agent's form) as the same inventory as objects", async () => {
+      const charlie = await enrol('charlie', '52:54:00:00:00:0c');
+      const echo = await enrol('echo', '52:54:00:00:00:0e');
+      const text = canonicalInventoryText(OS, PACKAGES);
+      const asText = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers: { authorization: `Bearer ${charlie.credential}` },
+        payload: textBody(charlie.agentId, charlie.facts, text),
+      });
+      expect(asText.statusCode).toBe(200);
+      expect(asText.json()).toEqual({ accepted: true, packages: 2 });
+      const asObjects = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers: { authorization: `Bearer ${echo.credential}` },
+        payload: inventoryBody(echo.agentId, echo.facts),
+      });
+      expect(asObjects.statusCode).toBe(200);
+      const [fromText, fromObjects] = await Promise.all(
+        [charlie, echo].map((agent) => fx.app.platform.assets.inventoryOf(agent.assetId)),
+      );
+      expect(fromText!.hash).toBe(serverInventoryHash(OS, PACKAGES));
+      expect(fromText!.setId).toBe(fromObjects!.setId);
+      expect(fromText!.packages).toEqual(fromObjects!.packages);
+      expect(fromText!.packages.find((p) => p.name === 'openssl')?.ecosystem).toBe('Debian:12');
+    });
+
+    it('refuses a bad canonical text with the line at fault, changing nothing', async () => {
+      const charlie = agents.charlie!;
+      const headers = { authorization: `Bearer ${charlie.credential}` };
+      const before = await fx.app.platform.assets.inventoryOf(charlie.assetId);
+      const [header, osLine, ...lines] = canonicalInventoryText(OS, PACKAGES).split('\n');
+      const send = (text: string, extra: Record<string, unknown> = {}) =>
+        fx.app.inject({
+          method: 'PUT',
+          url: '/agent/v1/inventory',
+          headers,
+          payload: { ...textBody(charlie.agentId, charlie.facts, text), ...extra },
+        });
+      const cases: [string, string, number | undefined][] = [
+        ['unsorted', [header, osLine, ...[...lines].reverse()].join('\n'), 4],
+        ['spaced', [header, osLine, lines[0]!.replaceAll(',', ', '), lines[1]].join('\n'), 3],
+        [
+          'name too long',
+          [header, osLine, lines[0]!.replace('"openssl"', `"${'o'.repeat(600)}"`), lines[1]].join('\n'),
+          3,
+        ],
+        ['not JSON', [header, osLine, lines[0], '["dpkg",'].join('\n'), 4],
+        ['wrong header', ['patchwarden-inventory/9', osLine, ...lines].join('\n'), 1],
+        ['trailing newline', `${[header, osLine].join('\n')}\n`, 3],
+      ];
+      for (const [name, text, line] of cases) {
+        const response = await send(text);
+        expect(response.statusCode, name).toBe(400);
+        expect(response.json().details, name).toMatchObject({ field: 'inventory', line });
+        expect(response.json().message, name).toContain(`inventory line ${line}`);
+      }
+      const mismatch = await send(canonicalInventoryText(OS, PACKAGES), {
+        inventoryHash: serverInventoryHash(OS, PACKAGES.slice(1)),
+      });
+      expect(mismatch.statusCode).toBe(400);
+      expect(mismatch.json().details.field).toBe('inventoryHash');
+      const both = await send(canonicalInventoryText(OS, PACKAGES), { os: OS, packages: PACKAGES });
+      expect(both.statusCode).toBe(400);
+      expect(JSON.stringify(both.json().details)).toContain('inventory');
+      const neither = await fx.app.inject({
+        method: 'PUT',
+        url: '/agent/v1/inventory',
+        headers,
+        payload: { ...textBody(charlie.agentId, charlie.facts, ''), inventory: undefined },
+      });
+      expect(neither.statusCode).toBe(400);
+      expect(await fx.app.platform.assets.inventoryOf(charlie.assetId)).toEqual(before);
     });
 
     it('answers 413 for an inventory over the size limit', async () => {

@@ -1,8 +1,16 @@
 import { createHash } from 'node:crypto';
-import { AGENT_PROTOCOL_PATHS, canonicalInventoryText, osEcosystem, pwError } from '@patchwarden/core';
+import {
+  AGENT_PROTOCOL_PATHS,
+  canonicalInventoryText,
+  osEcosystem,
+  pwError,
+  splitCanonicalInventory,
+} from '@patchwarden/core';
 import type { AgentFacts, Asset, AssetFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
-import { isSecretOf, LastSeenBatcher } from '@patchwarden/store';
+import { canonicalSet, InventoryLineCache, isSecretOf, LastSeenBatcher } from '@patchwarden/store';
+import type { CanonicalSet } from '@patchwarden/store';
 import type { FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { FastifyInstance } from 'fastify';
 import { agentAuth } from '../auth/agent-auth.ts';
@@ -20,11 +28,13 @@ import {
 export interface AgentRouteOptions {
   /** What enrolled agents are told; they may be configured to override it. */
   checkinIntervalSeconds?: number;
-  /** Largest inventory upload (default 8 MiB: a 1,500-package host sends about 1 MiB). */
+  /** Largest inventory upload (default 8 MiB: a 1,500-package host sends 200-300 KiB). */
   inventoryBodyLimitBytes?: number;
   /** Requests per agent (per address for enrolment) and minute. */
   rateLimitPerMinute?: number;
 }
+
+type UploadBody = z.infer<typeof agentInventoryRequestSchema>;
 
 export const DEFAULT_CHECKIN_INTERVAL_SECONDS = 300;
 export const DEFAULT_INVENTORY_BODY_LIMIT = 8 * 1024 * 1024;
@@ -93,7 +103,20 @@ export function sameObservedFacts(asset: Asset, facts: AssetFacts): boolean {
 }
 
 export function serverInventoryHash(os: OsRelease, packages: readonly InstalledPackage[]): string {
-  return `sha256:${createHash('sha256').update(canonicalInventoryText(os, packages), 'utf8').digest('hex')}`;
+  return hashOfText(canonicalInventoryText(os, packages));
+}
+
+function hashOfText(text: string): string {
+  return `sha256:${createHash('sha256').update(text, 'utf8').digest('hex')}`;
+}
+
+function requireHash(sent: string, computed: string): void {
+  if (computed !== sent) {
+    throw pwError('PW_ERR_INVALID_RECORD', 'inventoryHash does not match the uploaded inventory', {
+      field: 'inventoryHash',
+      expected: computed,
+    });
+  }
 }
 
 /**
@@ -123,6 +146,8 @@ export function registerAgentRoutes(
   const interval = options.checkinIntervalSeconds ?? DEFAULT_CHECKIN_INTERVAL_SECONDS;
   const rateLimit = { max: options.rateLimitPerMinute ?? 60, timeWindow: '1 minute', keyGenerator: agentKey };
   const authenticate = agentAuth(auth);
+  // Lines of earlier uploads (of any host): most of an upload needs no parsing (see the class).
+  const lineCache = new InventoryLineCache();
   if (!fastify.hasRequestDecorator('agent')) fastify.decorateRequest('agent', null);
   // Heartbeats' last_seen is written in one statement per second. Closing writes what is pending
   // in preClose, because onClose hooks run last-registered first and whoever created the app may
@@ -236,15 +261,8 @@ export function registerAgentRoutes(
     },
     async (request) => {
       const agent = requireOwnAgent(request, request.body.agentId);
-      const { os, facts, collectedAt, inventoryHash } = request.body;
-      const packages = request.body.packages as InstalledPackage[];
-      const computed = serverInventoryHash(os, packages);
-      if (computed !== inventoryHash) {
-        throw pwError('PW_ERR_INVALID_RECORD', 'inventoryHash does not match the uploaded inventory', {
-          field: 'inventoryHash',
-          expected: computed,
-        });
-      }
+      const { facts, collectedAt, inventoryHash } = request.body;
+      const { os, set } = uploadedSet(request.body);
       const now = clock().toISOString();
       const reportedAt =
         Date.parse(collectedAt) > Date.parse(now) ? now : new Date(collectedAt).toISOString();
@@ -253,7 +271,7 @@ export function registerAgentRoutes(
       if (!state) throw pwError('PW_ERR_NOT_FOUND', `No asset ${agent.assetId}`, { record: agent.assetId });
       // Unchanged facts need no merge (nor its fleet-wide lock): replaceInventory moves last_seen.
       if (!sameObservedFacts(state.asset, incoming)) await upsertOwnAsset(agent, incoming, now, reportedAt);
-      const stored = await assets.replaceInventory(agent.assetId, addOsEcosystem(os, packages), reportedAt, {
+      const stored = await assets.replaceInventorySet(agent.assetId, set, reportedAt, {
         reportedHash: inventoryHash,
       });
       const recomputed = await findingsService.recomputeFindings(agent.assetId, now);
@@ -278,6 +296,24 @@ export function registerAgentRoutes(
       return { accepted: true as const, packages: stored.packages };
     },
   );
+
+  /**
+   * The uploaded inventory's OS and package set, after checking that it hashes to
+   * `inventoryHash`: the canonical text is hashed as received (before any line is parsed), the
+   * objects by rebuilding their text.
+   */
+  function uploadedSet(body: UploadBody): { os: OsRelease; set: CanonicalSet } {
+    if (body.inventory !== undefined) {
+      requireHash(body.inventoryHash, hashOfText(body.inventory));
+      const canonical = splitCanonicalInventory(body.inventory);
+      return { os: canonical.os, set: lineCache.setOf(canonical) };
+    }
+    // The schema requires both when there is no text.
+    const os = body.os!;
+    const packages = body.packages as InstalledPackage[];
+    requireHash(body.inventoryHash, serverInventoryHash(os, packages));
+    return { os, set: canonicalSet(addOsEcosystem(os, packages)) };
+  }
 
   /**
    * Facts go to the credential's asset. When they would merge into another asset (its hostname or

@@ -64,14 +64,43 @@ export const agentCheckinResponseSchema = z
 
 export const MAX_INVENTORY_PACKAGES = 200_000;
 
+/** Bounded by the route's body limit too; this says it in the schema. */
+export const MAX_INVENTORY_TEXT_LENGTH = 64 * 1024 * 1024;
+
 export const agentInventoryRequestSchema = z
   .object({
     agentId: z.string().min(1).max(100),
     inventoryHash: hash,
     facts: agentFactsSchema,
-    os: osReleaseSchema,
-    packages: z.array(installedPackageSchema).max(MAX_INVENTORY_PACKAGES),
+    os: osReleaseSchema.optional(),
+    packages: z.array(installedPackageSchema).max(MAX_INVENTORY_PACKAGES).optional(),
+    inventory: z
+      .string()
+      .max(MAX_INVENTORY_TEXT_LENGTH)
+      .optional()
+      .meta({
+        description:
+          'The packages as the canonical inventory text (the compact form; instead of os and packages): ' +
+          'header `patchwarden-inventory/1`, the OS line, then one JSON array per package in code-unit order. ' +
+          'Its SHA-256 is inventoryHash.',
+      }),
     collectedAt: z.iso.datetime({ offset: true }),
+  })
+  .superRefine((body, ctx) => {
+    const objects = body.os !== undefined || body.packages !== undefined;
+    if (body.inventory !== undefined && objects) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['inventory'],
+        message: 'send either inventory or os and packages, not both',
+      });
+    } else if (body.inventory === undefined && (body.os === undefined || body.packages === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [body.os === undefined ? 'os' : 'packages'],
+        message: 'required (or send the canonical text as inventory)',
+      });
+    }
   })
   .meta({ id: 'AgentInventoryRequest' });
 

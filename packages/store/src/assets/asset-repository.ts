@@ -35,7 +35,7 @@ import { chunks } from '../util/batches.ts';
 import { assetFilterWhere } from './asset-filter-sql.ts';
 import type { AssetRow, SourceReport, StoredAsset } from './asset-rows.ts';
 import { ASSET_SELECT, assetFromRow, writeAssets, writeSourceReports } from './asset-rows.ts';
-import type { PackageDetails, SetItem } from './inventory-sets.ts';
+import type { CanonicalSet, PackageDetails, SetItem } from './inventory-sets.ts';
 import { canonicalSet, packageFromItem, tupleKey } from './inventory-sets.ts';
 import type { SetItemsCache } from './set-items-cache.ts';
 import { setItemsCacheOf } from './set-items-cache.ts';
@@ -527,7 +527,16 @@ export class AssetRepository {
     receivedAt: string,
     options: { reportedHash?: string } = {},
   ): Promise<InventoryResult> {
-    const set = canonicalSet(packages);
+    return this.replaceInventorySet(assetId, canonicalSet(packages), receivedAt, options);
+  }
+
+  /** `replaceInventory` for a set already built (an agent's canonical text: InventoryLineCache). */
+  async replaceInventorySet(
+    assetId: string,
+    set: CanonicalSet,
+    receivedAt: string,
+    options: { reportedHash?: string } = {},
+  ): Promise<InventoryResult> {
     // Ids read or inserted here; they are published to the process's caches after commit.
     const seenTuples = new Map<string, number>();
     const seenItems = new Map<string, ItemIds>();

@@ -88,20 +88,27 @@ function canonicalLine(tuple: MatchTarget, d: PackageDetails): string {
   );
 }
 
+/** The set item a package becomes (its ecosystem set: OS packages get theirs from the host's release). */
+export function setItemOf(pkg: InstalledPackage): SetItem {
+  const tuple = tupleOf(pkg);
+  const details = detailsOf(pkg, tuple);
+  return {
+    tuple,
+    keyName: tuple.ecosystem === '' ? tuple.name : normalizePackageName(tuple.ecosystem, tuple.name),
+    details,
+    line: canonicalLine(tuple, details),
+  };
+}
+
 /** The set's items in canonical order (duplicates removed) and its `sha256:` content address. */
 export function canonicalSet(packages: readonly InstalledPackage[]): CanonicalSet {
+  return canonicalSetOfItems(packages.map(setItemOf));
+}
+
+/** `canonicalSet` for items already built (see the server's inventory-line cache). */
+export function canonicalSetOfItems(items: readonly SetItem[]): CanonicalSet {
   const byLine = new Map<string, SetItem>();
-  for (const pkg of packages) {
-    const tuple = tupleOf(pkg);
-    const details = detailsOf(pkg, tuple);
-    const line = canonicalLine(tuple, details);
-    byLine.set(line, {
-      tuple,
-      keyName: tuple.ecosystem === '' ? tuple.name : normalizePackageName(tuple.ecosystem, tuple.name),
-      details,
-      line,
-    });
-  }
+  for (const item of items) byLine.set(item.line, item);
   // Code-unit order, never a locale's: the hash must not depend on where it is computed. (The
   // default sort compares strings by UTF-16 code units, without a call per comparison.)
   const lines = [...byLine.keys()].sort();

@@ -187,6 +187,39 @@ for (const backend of BACKENDS) {
       console.log(`[audit] ${backend}: 50 concurrent appends in ${Date.now() - started} ms`);
     });
 
+    it('writes appends that queue up together, and one bad entry fails alone', async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, index) =>
+          audit.append(
+            index === 7
+              ? // The table's check refuses this kind: the group rolls back and is retried entry by entry.
+                entry(index, { actor: { kind: 'robot' as 'user', id: 'r1' } })
+              : entry(index),
+          ),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(
+        Array.from({ length: 20 }, (_, index) => (index === 7 ? 'rejected' : 'fulfilled')),
+      );
+      const committed = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      expect(committed.map((e) => e.seq)).toEqual(Array.from({ length: 19 }, (_, index) => index + 1));
+      expect(committed.map((e) => e.target.id)).toEqual(
+        Array.from({ length: 20 }, (_, index) => `t${index}`).filter((id) => id !== 't7'),
+      );
+      expect(await audit.verify()).toMatchObject({ ok: true, checked: 19 });
+
+      // Without the bad entry, 20 queued appends take a couple of transactions, not 20.
+      await audit.append(entry(100));
+      const before = await audit.head();
+      await Promise.all(Array.from({ length: 20 }, (_, index) => audit.append(entry(200 + index))));
+      const { rows } = await sql<{ transactions: number }>`
+        select count(distinct xmin::text)::int as transactions from audit_log where seq > ${before!.seq}`.execute(
+        database.db,
+      );
+      expect(rows[0]!.transactions).toBeLessThanOrEqual(3);
+      expect(await audit.verify()).toMatchObject({ ok: true, checked: 40 });
+    });
+
     it('rolls an entry back with the transaction it was appended in, leaving no gap', async () => {
       await appendMany(2);
       await expect(

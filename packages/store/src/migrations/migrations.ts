@@ -5,6 +5,7 @@ import * as auth0003 from './0003-auth.ts';
 import * as policy0004 from './0004-policy.ts';
 import * as jobs0005 from './0005-jobs.ts';
 import * as inventorySetArrays0006 from './0006-inventory-set-arrays.ts';
+import * as setArraysUncompressed0007 from './0007-set-arrays-uncompressed.ts';
 
 /**
  * Every migration, by name; names sort in the order they run. A static list (not a folder scan)
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0004-policy': policy0004,
   '0005-jobs': jobs0005,
   '0006-inventory-set-arrays': inventorySetArrays0006,
+  '0007-set-arrays-uncompressed': setArraysUncompressed0007,
 });
 
 export const migrationProvider: MigrationProvider = Object.freeze({
