@@ -31,6 +31,7 @@ import type {
   AgentEnrolRequest,
   AgentEnrolResponse,
   AgentFacts,
+  AgentInventoryEnvelope,
   AgentInventoryRequest,
   InstalledPackage,
   OsRelease,
@@ -149,6 +150,8 @@ function hashOf(text: string): string {
 class InventoryTexts {
   readonly #base: readonly InstalledPackage[];
   readonly #lines: readonly string[];
+  /** Each line as it appears inside a JSON string (escaped once, not per upload). */
+  readonly #jsonLines: readonly string[];
   readonly #head: string;
 
   constructor(base: readonly InstalledPackage[]) {
@@ -157,6 +160,7 @@ class InventoryTexts {
     lined.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
     this.#base = lined.map(({ p }) => p);
     this.#lines = lined.map(({ line }) => line);
+    this.#jsonLines = this.#lines.map(inJsonString);
     this.#head = canonicalInventoryText(OS, []);
   }
 
@@ -164,18 +168,27 @@ class InventoryTexts {
     return this.#base;
   }
 
-  of(host: number, generation: number): { text: string; hash: string } {
+  /** The text, its hash, and the text escaped for a JSON string (`JSON.stringify(text)` unquoted). */
+  of(host: number, generation: number): { text: string; hash: string; json: string } {
     const packages = inventoryOf(this.#base, host, generation);
-    const lines = packages.map((p, i) => (p === this.#base[i] ? this.#lines[i]! : canonicalPackageLine(p)));
-    for (let i = 1; i < lines.length; i++) {
-      if (lines[i - 1]! > lines[i]!) {
-        lines.sort();
-        break;
-      }
+    let lines = packages.map((p, i) => (p === this.#base[i] ? this.#lines[i]! : canonicalPackageLine(p)));
+    const sorted = lines.every((line, i) => i === 0 || lines[i - 1]! <= line);
+    let json: string[];
+    if (sorted) {
+      json = lines.map((line, i) =>
+        packages[i] === this.#base[i] ? this.#jsonLines[i]! : inJsonString(line),
+      );
+    } else {
+      lines = [...lines].sort();
+      json = lines.map(inJsonString);
     }
     const text = `${this.#head}\n${lines.join('\n')}`;
-    return { text, hash: hashOf(text) };
+    return { text, hash: hashOf(text), json: `${inJsonString(this.#head)}\\n${json.join('\\n')}` };
   }
+}
+
+function inJsonString(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 function factsOf(host: number): AgentFacts {
@@ -313,6 +326,19 @@ interface CpuUse {
   postgres: number;
   /** This process: the load generator. */
   client: number;
+  /** The machine's time stolen by its hypervisor, and all of its CPU time (/proc/stat ticks). */
+  steal: number;
+  machine: number;
+}
+
+function machineTicks(): { steal: number; machine: number } {
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  return { steal: fields[7]!, machine: fields.reduce((sum, n) => sum + n, 0) };
 }
 
 function cpuNow(pid: number): CpuUse {
@@ -321,6 +347,7 @@ function cpuNow(pid: number): CpuUse {
     server: serverCpuSeconds(pid),
     postgres: postgresCpuSeconds(),
     client: (own.user + own.system) / 1e6,
+    ...machineTicks(),
   };
 }
 
@@ -330,6 +357,8 @@ function cpuSince(pid: number, before: CpuUse): CpuUse {
     server: now.server - before.server,
     postgres: now.postgres - before.postgres,
     client: now.client - before.client,
+    steal: now.steal - before.steal,
+    machine: now.machine - before.machine,
   };
 }
 
@@ -339,7 +368,9 @@ function cpuLine(name: string, cpu: CpuUse, result: PhaseResult): string {
     `  ${name}: server CPU ${cpu.server.toFixed(1)} s (${(cpu.server / result.seconds).toFixed(2)} cores, ` +
     `${per(cpu.server)} ms per request), postgres CPU ${cpu.postgres.toFixed(1)} s ` +
     `(${(cpu.postgres / result.seconds).toFixed(2)} cores, ${per(cpu.postgres)} ms per request), ` +
-    `load generator CPU ${cpu.client.toFixed(1)} s (${per(cpu.client)} ms per request)\n`
+    `load generator CPU ${cpu.client.toFixed(1)} s (${per(cpu.client)} ms per request); ` +
+    `${((100 * cpu.steal) / Math.max(1, cpu.machine)).toFixed(1)}% of the machine's time stolen by its hypervisor ` +
+    `(figures from a phase with much stolen time are low)\n`
   );
 }
 
@@ -467,24 +498,24 @@ async function bench(): Promise<void> {
       // Every upload is a new inventory: the first is the host's whole set, later ones move 2-6% of versions.
       const generation = agent.generation++;
       if (generation === 0) firstUploads++;
-      const { text, hash: inventoryHash } = texts.of(agent.host, generation);
-      const envelope = {
+      const { hash: inventoryHash, json } = texts.of(agent.host, generation);
+      const envelope: AgentInventoryEnvelope = {
         agentId: agent.agentId,
         inventoryHash,
         facts: agent.facts,
         collectedAt: new Date().toISOString(),
       };
-      const request: AgentInventoryRequest =
+      // The text form is `JSON.stringify({ ...envelope, inventory: text })`, with the text's
+      // lines escaped once beforehand rather than on every upload.
+      const body =
         form === 'text'
-          ? { ...envelope, inventory: text }
-          : { ...envelope, os: OS, packages: inventoryOf(texts.packages, agent.host, generation) };
-      const answer = await call(
-        pool,
-        'PUT',
-        AGENT_PROTOCOL_PATHS.inventory,
-        JSON.stringify(request),
-        agent.credential,
-      );
+          ? `${JSON.stringify(envelope).slice(0, -1)},"inventory":"${json}"}`
+          : JSON.stringify({
+              ...envelope,
+              os: OS,
+              packages: inventoryOf(texts.packages, agent.host, generation),
+            } satisfies AgentInventoryRequest);
+      const answer = await call(pool, 'PUT', AGENT_PROTOCOL_PATHS.inventory, body, agent.credential);
       if (answer.status === 200) agent.inventoryHash = inventoryHash;
       return { status: answer.status, expected: 200 };
     });

@@ -544,18 +544,25 @@ export class AssetRepository {
     const result = await this.#write(
       'Storing an inventory',
       async (trx): Promise<InventoryResult> => {
-        // Locks the asset row: two uploads of one host apply in order.
-        const { rows: locked } = await sql<{ id: string }>`
-          select id from assets where id = ${assetId}::uuid for update`.execute(trx);
-        if (!locked[0]) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
-        const previous = await trx
-          .selectFrom('asset_inventories')
-          .select(['set_id', 'received_at'])
-          .where('asset_id', '=', assetId)
-          .executeTakeFirst();
-        let setId = (
-          await trx.selectFrom('inventory_sets').select('id').where('hash', '=', set.hash).executeTakeFirst()
-        )?.id;
+        // One round trip: locks the asset row (two uploads of one host apply in order), reads its
+        // current inventory and looks the set up by content.
+        const { rows: locked } = await sql<{
+          previous_set_id: number | null;
+          previous_received_at: Date | null;
+          set_id: number | null;
+        }>`
+          select ai.set_id as previous_set_id, ai.received_at as previous_received_at,
+            (select s.id from inventory_sets s where s.hash = ${set.hash}) as set_id
+          from assets a left join asset_inventories ai on ai.asset_id = a.id
+          where a.id = ${assetId}::uuid
+          for update of a`.execute(trx);
+        const current = locked[0];
+        if (!current) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
+        const previous =
+          current.previous_set_id === null
+            ? undefined
+            : { set_id: Number(current.previous_set_id), received_at: current.previous_received_at! };
+        let setId = current.set_id === null ? undefined : Number(current.set_id);
         const reused = setId !== undefined;
         let newTuples = 0;
         if (setId === undefined) {
@@ -585,18 +592,19 @@ export class AssetRepository {
         }
         const applied = previous === undefined || previous.received_at.getTime() <= Date.parse(receivedAt);
         if (applied) {
-          await sql`insert into asset_inventories (asset_id, set_id, received_at, hash)
-            values (${assetId}::uuid, ${setId}, ${receivedAt}::timestamptz, ${options.reportedHash ?? set.hash})
-            on conflict (asset_id) do update
-              set set_id = excluded.set_id, received_at = excluded.received_at, hash = excluded.hash`.execute(
-            trx,
-          );
-          await sql`update assets set
+          await sql`
+            with link as (
+              insert into asset_inventories (asset_id, set_id, received_at, hash)
+              values (${assetId}::uuid, ${setId}, ${receivedAt}::timestamptz, ${options.reportedHash ?? set.hash})
+              on conflict (asset_id) do update
+                set set_id = excluded.set_id, received_at = excluded.received_at, hash = excluded.hash
+              returning asset_id)
+            update assets set
               inventory_at = greatest(inventory_at, ${receivedAt}::timestamptz),
               last_seen = greatest(last_seen, ${receivedAt}::timestamptz),
               first_seen = least(first_seen, ${receivedAt}::timestamptz),
               updated_at = now()
-            where id = ${assetId}::uuid`.execute(trx);
+            where id = (select asset_id from link)`.execute(trx);
         }
         return {
           setId,
@@ -649,19 +657,38 @@ export class AssetRepository {
         ITEM_BATCH,
       )) {
         const param = jsonbParam(batch.map(({ row }) => row));
-        await sql`
-          insert into package_items (tuple_id, details)
-          select (r->>0)::bigint, r->1 from jsonb_array_elements(${param}) as r
-          where not exists (select 1 from package_items p
-                            where p.tuple_id = (r->>0)::bigint and p.details = r->1)
-          on conflict do nothing`.execute(trx);
-        const { rows } = await sql<{ ord: number; id: number }>`
-          select r.ord, p.id
-          from jsonb_array_elements(${param}) with ordinality as r(value, ord)
-          join package_items p on p.tuple_id = (r.value->>0)::bigint and p.details = r.value->1`.execute(trx);
+        // Inserts the new items and reads every id in one round trip. The statement's snapshot
+        // cannot see an item that a concurrent upload committed meanwhile (its insert was skipped
+        // as a conflict): those few are read again by a second statement, which can.
+        const { rows } = await sql<{ ord: number; id: number | null }>`
+          with input as (
+            select r.ord, (r.value->>0)::bigint as tuple_id, r.value->1 as details
+            from jsonb_array_elements(${param}) with ordinality as r(value, ord)),
+          inserted as (
+            insert into package_items (tuple_id, details)
+            select i.tuple_id, i.details from input i
+            where not exists (select 1 from package_items p
+                              where p.tuple_id = i.tuple_id and p.details = i.details)
+            on conflict do nothing
+            returning id, tuple_id, details)
+          select i.ord, coalesce(n.id, p.id) as id from input i
+          left join inserted n on n.tuple_id = i.tuple_id and n.details = i.details
+          left join package_items p on p.tuple_id = i.tuple_id and p.details = i.details`.execute(trx);
+        const unseen: number[] = [];
         for (const row of rows) {
-          const { line, row: values } = batch[row.ord - 1]!;
-          seenItems.set(line, { itemId: row.id, tupleId: values[0] });
+          if (row.id === null) unseen.push(row.ord);
+          else
+            seenItems.set(batch[row.ord - 1]!.line, { itemId: row.id, tupleId: batch[row.ord - 1]!.row[0] });
+        }
+        if (unseen.length > 0) {
+          const { rows: late } = await sql<{ ord: number; id: number }>`
+            select r.ord, p.id
+            from jsonb_array_elements(${param}) with ordinality as r(value, ord)
+            join package_items p on p.tuple_id = (r.value->>0)::bigint and p.details = r.value->1
+            where r.ord in (select (jsonb_array_elements_text(${jsonbParam(unseen)}))::bigint)`.execute(trx);
+          for (const row of late) {
+            seenItems.set(batch[row.ord - 1]!.line, { itemId: row.id, tupleId: batch[row.ord - 1]!.row[0] });
+          }
         }
       }
     }
@@ -685,19 +712,44 @@ export class AssetRepository {
     let created = 0;
     for (const batch of chunks([...missing.values()], ITEM_BATCH)) {
       const param = jsonbParam(batch);
-      const inserted = await sql<{ id: number }>`
-        insert into package_tuples (ecosystem, name, version, key_name)
-        select r->>0, r->>1, r->>2, r->>3 from jsonb_array_elements(${param}) as r
-        where not exists (select 1 from package_tuples t
-                          where t.ecosystem = r->>0 and t.name = r->>1 and t.version = r->>2)
-        on conflict do nothing
-        returning id`.execute(trx);
-      created += inserted.rows.length;
-      const { rows } = await sql<{ id: number; ecosystem: string; name: string; version: string }>`
-        select t.id, t.ecosystem, t.name, t.version
-        from jsonb_array_elements(${param}) as r
-        join package_tuples t on t.ecosystem = r->>0 and t.name = r->>1 and t.version = r->>2`.execute(trx);
-      for (const row of rows) seen.set(tupleKey(row), row.id);
+      // Inserts and reads in one round trip; see #internItems for the second read.
+      const { rows } = await sql<{
+        id: number;
+        ecosystem: string;
+        name: string;
+        version: string;
+        created: boolean;
+      }>`
+        with input as (
+          select r->>0 as ecosystem, r->>1 as name, r->>2 as version, r->>3 as key_name
+          from jsonb_array_elements(${param}) as r),
+        inserted as (
+          insert into package_tuples (ecosystem, name, version, key_name)
+          select i.ecosystem, i.name, i.version, i.key_name from input i
+          where not exists (select 1 from package_tuples t
+                            where t.ecosystem = i.ecosystem and t.name = i.name and t.version = i.version)
+          on conflict do nothing
+          returning id, ecosystem, name, version)
+        select id, ecosystem, name, version, true as created from inserted
+        union all
+        select t.id, t.ecosystem, t.name, t.version, false as created from input i
+        join package_tuples t on t.ecosystem = i.ecosystem and t.name = i.name and t.version = i.version`.execute(
+        trx,
+      );
+      for (const row of rows) {
+        seen.set(tupleKey(row), row.id);
+        if (row.created) created++;
+      }
+      const late = batch.filter(
+        ([ecosystem, name, version]) => !seen.has(tupleKey({ ecosystem, name, version })),
+      );
+      if (late.length > 0) {
+        const { rows: again } = await sql<{ id: number; ecosystem: string; name: string; version: string }>`
+          select t.id, t.ecosystem, t.name, t.version
+          from jsonb_array_elements(${jsonbParam(late)}) as r
+          join package_tuples t on t.ecosystem = r->>0 and t.name = r->>1 and t.version = r->>2`.execute(trx);
+        for (const row of again) seen.set(tupleKey(row), row.id);
+      }
     }
     return { ids: keys.map((key) => seen.get(key) ?? this.#tupleIds.get(key)!), created };
   }

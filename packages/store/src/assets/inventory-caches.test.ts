@@ -137,6 +137,60 @@ for (const backend of BACKENDS) {
       expect(exposed.get(result.setId)).toEqual([asset.id]);
     });
 
+    // Separate processes share a database only on PostgreSQL (the embedded store is one process's).
+    it.runIf(backend === 'postgres')(
+      'uploads racing to intern the same new packages all get every id (separate processes)',
+      async () => {
+        // Each upload has its own repository over its own database handle: no shared id cache, so
+        // every one of them inserts the same 300 new tuples and items at once. Losers of the insert
+        // race cannot see the winner's rows in their statement's snapshot and must read them again.
+        const racers = await Promise.all(Array.from({ length: 6 }, () => openDatabase(target.options)));
+        try {
+          const shared = Array.from({ length: 300 }, (_, i): InstalledPackage => ({
+            name: `race-${i}`,
+            version: `1.${i}`,
+            kind: 'language',
+            packageManager: 'npm',
+            ecosystem: 'npm',
+          }));
+          const hosts = await Promise.all(
+            racers.map(async (db, i) => {
+              const repository = new AssetRepository(db);
+              const { asset } = await repository.upsertFromReport(
+                { source: 'agent', facts: facts(`race-${i}`, `52:54:00:00:0e:0${i}`) },
+                NOW,
+              );
+              return { repository, id: asset.id };
+            }),
+          );
+          const results = await Promise.all(
+            hosts.map(({ repository, id }, i) =>
+              repository.replaceInventory(id, [...shared, ...packages(`-race${i}`)], at(1)),
+            ),
+          );
+          expect(results.every((result) => result.packages === 302)).toBe(true);
+          expect(results.reduce((sum, result) => sum + result.newTuples, 0)).toBe(300 + 6 * 2);
+          const reread = new AssetRepository(database);
+          for (const [i, { id }] of hosts.entries()) {
+            const stored = await reread.packagesOf(id);
+            expect(stored).toHaveLength(302);
+            expect(
+              stored
+                .filter((p) => p.name.startsWith('race-'))
+                .map((p) => p.version)
+                .sort(),
+            ).toEqual(shared.map((p) => p.version).sort());
+            expect(stored.find((p) => p.name === 'lodash')?.version).toBe(`4.17.4-race${i}`);
+          }
+          const { rows } = await sql<{ n: number }>`
+          select count(*)::int as n from package_tuples where name like 'race-%'`.execute(database.db);
+          expect(rows[0]!.n).toBe(300);
+        } finally {
+          await Promise.all(racers.map((db) => db.close()));
+        }
+      },
+    );
+
     it('LastSeenBatcher writes on flush and close, and last_seen never goes backwards', async () => {
       const { asset } = await assets.upsertFromReport(
         { source: 'agent', facts: facts('cache-seen', '52:54:00:00:01:0e') },
