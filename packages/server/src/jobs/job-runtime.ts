@@ -1,5 +1,6 @@
 import { DEFAULT_FEED_SOURCES } from '@patchwarden/feeds';
 import type { FeedSource } from '@patchwarden/feeds';
+import { AssetRepository } from '@patchwarden/store';
 import type { Database, JobQueue } from '@patchwarden/store';
 import { FEEDS_IMPORT, FEEDS_SYNC, feedsImportHandler, feedsSyncHandler } from './feed-jobs.ts';
 import type { FeedJobOptions } from './feed-jobs.ts';
@@ -7,6 +8,9 @@ import { assertCron, DEFAULT_FEED_SYNC_CRON, scheduleFeedSync } from './feed-syn
 import type { FeedSyncSchedule } from './feed-sync-schedule.ts';
 import { JobWorker } from './job-worker.ts';
 import type { WorkerLog } from './job-worker.ts';
+
+/** A replaced inventory's set is kept a day (a host flapping between two states reuses it). */
+const UNUSED_SET_GRACE_HOURS = 24;
 
 export interface WorkerOptions {
   /** Where `feeds.sync` keeps its downloads (the last good copy of each feed). */
@@ -52,6 +56,17 @@ export function createJobRuntime(
       }),
       [FEEDS_IMPORT]: feedsImportHandler({ database }),
     },
+    housekeeping: [
+      {
+        name: 'unused package sets',
+        run: (workerId) =>
+          new AssetRepository(database).pruneUnusedSets(UNUSED_SET_GRACE_HOURS, {
+            kind: 'system',
+            id: workerId,
+            name: 'job worker',
+          }),
+      },
+    ],
     // One process owns an embedded store: a job it finds running at start was left by a crash.
     reclaimAllAtStart: database.kind === 'embedded',
     log,

@@ -51,7 +51,15 @@ export interface JobWorkerOptions {
   reclaimAllAtStart?: boolean;
   /** Finished jobs older than this many days are deleted, checked about once an hour. Default 90. */
   retentionDays?: number;
+  /** Other clean-ups run with that hourly prune; each answers how many rows it removed. */
+  housekeeping?: readonly HousekeepingTask[];
   log?: WorkerLog;
+}
+
+export interface HousekeepingTask {
+  /** Names the task in the log. */
+  name: string;
+  run(workerId: string): Promise<number>;
 }
 
 const PRUNE_EVERY_MS = 60 * 60_000;
@@ -84,6 +92,7 @@ export class JobWorker {
   readonly #pollMs: number;
   readonly #reclaimAllAtStart: boolean;
   readonly #retentionDays: number;
+  readonly #housekeeping: readonly HousekeepingTask[];
   #prunedAt = Number.NEGATIVE_INFINITY;
   readonly #log: WorkerLog;
   #loop: Promise<void> | undefined;
@@ -100,6 +109,7 @@ export class JobWorker {
     this.#pollMs = options.pollMs ?? 2_000;
     this.#reclaimAllAtStart = options.reclaimAllAtStart ?? false;
     this.#retentionDays = options.retentionDays ?? DEFAULT_JOB_RETENTION_DAYS;
+    this.#housekeeping = options.housekeeping ?? [];
     this.#log = options.log ?? SILENT;
     if (this.#heartbeatMs >= this.#leaseMs) {
       throw new RangeError('JobWorker: heartbeatMs must be shorter than leaseMs');
@@ -210,6 +220,15 @@ export class JobWorker {
     this.#prunedAt = performance.now();
     const deleted = await this.#queue.prune(this.#retentionDays, this.id);
     if (deleted > 0) this.#log.info({ deleted, retentionDays: this.#retentionDays }, 'old jobs pruned');
+    for (const task of this.#housekeeping) {
+      try {
+        const removed = await task.run(this.id);
+        if (removed > 0) this.#log.info({ task: task.name, removed }, 'housekeeping removed rows');
+      } catch (error) {
+        // One failing clean-up must not stop the others, nor the jobs.
+        this.#log.error({ err: error, task: task.name }, 'housekeeping failed');
+      }
+    }
   }
 
   #sleep(): Promise<void> {

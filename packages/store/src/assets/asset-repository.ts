@@ -28,6 +28,8 @@ import {
   pwError,
   validateAssetRecords,
 } from '@patchwarden/core';
+import { AuditLog } from '../audit/audit-log.ts';
+import type { AuditActor } from '../audit/audit-entry.ts';
 import type { Database } from '../database/open-database.ts';
 import type { Schema } from '../schema/schema.ts';
 import { jsonbParam } from '../sql/jsonb-param.ts';
@@ -150,6 +152,8 @@ export interface SetItemRow {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MERGE_LOCK = sql`hashtextextended('patchwarden:asset-merge', 0)`;
 const ITEM_BATCH = 5_000;
+/** Sets deleted per transaction by pruneUnusedSets. */
+const PRUNE_BATCH = 2_000;
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1_000;
 
@@ -545,14 +549,15 @@ export class AssetRepository {
       'Storing an inventory',
       async (trx): Promise<InventoryResult> => {
         // One round trip: locks the asset row (two uploads of one host apply in order), reads its
-        // current inventory and looks the set up by content.
+        // current inventory and looks the set up by content, locking it against pruneUnusedSets
+        // until this upload has linked it.
         const { rows: locked } = await sql<{
           previous_set_id: number | null;
           previous_received_at: Date | null;
           set_id: number | null;
         }>`
           select ai.set_id as previous_set_id, ai.received_at as previous_received_at,
-            (select s.id from inventory_sets s where s.hash = ${set.hash}) as set_id
+            (select s.id from inventory_sets s where s.hash = ${set.hash} for share) as set_id
           from assets a left join asset_inventories ai on ai.asset_id = a.id
           where a.id = ${assetId}::uuid
           for update of a`.execute(trx);
@@ -801,6 +806,49 @@ export class AssetRepository {
       const tuple = { ecosystem: row.ecosystem, name: row.name, version: row.version };
       return { tupleId: row.tuple_id, tuple, package: packageFromItem(tuple, row.details) };
     });
+  }
+
+  /**
+   * Deletes package sets that no asset points at any more (every changed inventory leaves its
+   * predecessor behind, 24 KB of ids for a 1,500-package host), once older than `graceHours`.
+   * A set an upload is about to reuse is share-locked by it (replaceInventorySet) and skipped here;
+   * one deleted first is simply written again by that upload. Tuples and items stay: they are
+   * small, shared, and the id caches rely on them never going away. Audited when it deletes.
+   */
+  async pruneUnusedSets(graceHours: number, actor: AuditActor): Promise<number> {
+    if (!Number.isInteger(graceHours) || graceHours < 0) {
+      throw pwError('PW_ERR_VALIDATION', 'graceHours must be a whole number of hours, 0 or more', {
+        field: 'graceHours',
+      });
+    }
+    let deleted = 0;
+    for (;;) {
+      const batch = await this.#write('Pruning unused package sets', async (trx) => {
+        const { rows } = await sql<{ id: number }>`
+          delete from inventory_sets where id in (
+            select s.id from inventory_sets s
+            where s.created_at < now() - make_interval(hours => ${graceHours})
+              and not exists (select 1 from asset_inventories ai where ai.set_id = s.id)
+            order by s.id
+            limit ${PRUNE_BATCH}
+            for update skip locked)
+          returning id`.execute(trx);
+        if (rows.length > 0) {
+          await new AuditLog(this.#database).append(
+            {
+              actor,
+              action: 'inventory.sets.prune',
+              target: { type: 'inventory_sets', id: 'unused' },
+              details: { deleted: rows.length, graceHours },
+            },
+            trx,
+          );
+        }
+        return rows.length;
+      });
+      deleted += batch;
+      if (batch < PRUNE_BATCH) return deleted;
+    }
   }
 
   /** Distinct tuple ids (integers, sorted) per asset: the input of fleet-scale matching. */
