@@ -1,5 +1,5 @@
 /**
- * Agent check-in throughput: `npm run bench:checkin [-- --agents 200 --concurrency 64 --duration 10 --form text|objects]`.
+ * Agent check-in throughput: `npm run bench:checkin [-- --agents 200 --concurrency 64 --duration 10 --form text|objects --fleet dpkg|alma9]`.
  *
  * The server runs in a child process (this file with `--serve`) on a fresh PostgreSQL database
  * `pw_bench_<random>` (DATABASE_URL names the server, default postgres://postgres@127.0.0.1:5432),
@@ -36,7 +36,8 @@ import type {
   InstalledPackage,
   OsRelease,
 } from '@patchwarden/core';
-import { parseDpkgStatus } from '@patchwarden/inventory';
+import { parseDpkgStatus, parseInventoryFile } from '@patchwarden/inventory';
+import { sharedDataPath } from '../test-support/shared-data.ts';
 import pg from 'pg';
 import { Pool } from 'undici';
 
@@ -87,28 +88,69 @@ async function serve(): Promise<void> {
 
 // ── the load generator ──────────────────────────────────────────────────────────────────────
 
-const OS: OsRelease = {
-  id: 'ubuntu',
-  versionId: '22.04',
-  versionCodename: 'jammy',
-  name: 'Ubuntu',
-  prettyName: 'Ubuntu 22.04.4 LTS',
-  idLike: ['debian'],
+/**
+ * What the simulated hosts run. `dpkg` (the default): real dpkg rows on Ubuntu 22.04, with no
+ * advisories stored, so every upload stores and matches but finds nothing. `alma9`: the real
+ * AlmaLinux 9 host of ../shared/data (590 rpm packages) on a store holding the real AlmaLinux 9 OSV
+ * feed (fixtures/feeds), so that every upload also computes and stores real findings (about a
+ * thousand on a host's first upload).
+ */
+interface Fleet {
+  name: 'dpkg' | 'alma9';
+  os: OsRelease;
+  /** The real rows, before they are grown to 1,500 by renamed copies (which match nothing). */
+  real(): Promise<InstalledPackage[]>;
+  feeds: string[];
+}
+
+const FLEETS: Record<Fleet['name'], Fleet> = {
+  dpkg: {
+    name: 'dpkg',
+    os: {
+      id: 'ubuntu',
+      versionId: '22.04',
+      versionCodename: 'jammy',
+      name: 'Ubuntu',
+      prettyName: 'Ubuntu 22.04.4 LTS',
+      idLike: ['debian'],
+    },
+    // The fixture, plus this machine's status file when present.
+    real: async () => {
+      const files = [`${ROOT}fixtures/inventory/dpkg/trivy-ubuntu1804-status`, '/var/lib/dpkg/status'].filter(
+        (f) => existsSync(f),
+      );
+      const seen = new Map<string, InstalledPackage>();
+      for (const file of files) {
+        for (const p of parseDpkgStatus(readFileSync(file, 'utf8'), '/var/lib/dpkg/status').packages) {
+          const key = `${p.name}:${p.arch ?? ''}`;
+          if (!seen.has(key)) seen.set(key, p);
+        }
+      }
+      return [...seen.values()];
+    },
+    feeds: [],
+  },
+  alma9: {
+    name: 'alma9',
+    os: {
+      id: 'almalinux',
+      versionId: '9.0',
+      name: 'AlmaLinux',
+      prettyName: 'AlmaLinux 9.0 (Emerald Puma)',
+      idLike: ['rhel', 'centos', 'fedora'],
+    },
+    real: async () => {
+      const file = sharedDataPath('inventory/vuls-scan-results/alma_9.json');
+      if (!file)
+        throw new Error('--fleet alma9 needs ../shared/data (PATCHWARDEN_SHARED_DATA): it is absent');
+      return (await parseInventoryFile(file)).packages;
+    },
+    feeds: [`${ROOT}fixtures/feeds/almalinux9-osv.jsonl.gz`],
+  },
 };
 
-/** Real dpkg rows (the fixture, plus this machine's status file when present), grown to 1,500 by renaming copies. */
-function basePackages(): InstalledPackage[] {
-  const files = [`${ROOT}fixtures/inventory/dpkg/trivy-ubuntu1804-status`, '/var/lib/dpkg/status'].filter(
-    (f) => existsSync(f),
-  );
-  const seen = new Map<string, InstalledPackage>();
-  for (const file of files) {
-    for (const p of parseDpkgStatus(readFileSync(file, 'utf8'), '/var/lib/dpkg/status').packages) {
-      const key = `${p.name}:${p.arch ?? ''}`;
-      if (!seen.has(key)) seen.set(key, p);
-    }
-  }
-  const real = [...seen.values()];
+/** The fleet's real rows grown to 1,500 by renaming copies. */
+function grown(real: readonly InstalledPackage[]): InstalledPackage[] {
   const out: InstalledPackage[] = [...real];
   for (let copy = 1; out.length < PACKAGES_PER_HOST; copy++) {
     for (const p of real) {
@@ -121,6 +163,28 @@ function basePackages(): InstalledPackage[] {
     }
   }
   return out;
+}
+
+/** Stores the fleet's advisories in the bench database before the server starts. */
+async function storeFeeds(fleet: Fleet, url: string): Promise<void> {
+  if (fleet.feeds.length === 0) return;
+  const { IntelRepository, openDatabase } = await import('@patchwarden/store');
+  const { importFeeds, RepositorySink } = await import('@patchwarden/feeds');
+  const database = await openDatabase({ databaseUrl: url });
+  try {
+    const started = performance.now();
+    const statuses = await importFeeds(new RepositorySink(new IntelRepository(database)), fleet.feeds);
+    const failed = statuses.filter((s) => !s.ok);
+    if (failed.length > 0)
+      throw new Error(`importing ${fleet.name}'s feeds failed: ${JSON.stringify(failed)}`);
+    const counts = await new IntelRepository(database).counts();
+    process.stdout.write(
+      `advisories stored for ${fleet.name}: ${counts.advisories} (${counts.advisoryPackages} package entries) ` +
+        `in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+  } finally {
+    await database.close();
+  }
 }
 
 /** Host `host`'s inventory at generation `generation`: 2% of its versions moved per generation, as after an upgrade. */
@@ -154,14 +218,17 @@ class InventoryTexts {
   readonly #jsonLines: readonly string[];
   readonly #head: string;
 
-  constructor(base: readonly InstalledPackage[]) {
+  readonly os: OsRelease;
+
+  constructor(os: OsRelease, base: readonly InstalledPackage[]) {
+    this.os = os;
     // Sorted by line, so that a host's lines are in canonical order unless a version bump moves one.
     const lined = base.map((p) => ({ p, line: canonicalPackageLine(p) }));
     lined.sort((a, b) => (a.line < b.line ? -1 : a.line > b.line ? 1 : 0));
     this.#base = lined.map(({ p }) => p);
     this.#lines = lined.map(({ line }) => line);
     this.#jsonLines = this.#lines.map(inJsonString);
-    this.#head = canonicalInventoryText(OS, []);
+    this.#head = canonicalInventoryText(os, []);
   }
 
   get packages(): readonly InstalledPackage[] {
@@ -191,14 +258,14 @@ function inJsonString(text: string): string {
   return JSON.stringify(text).slice(1, -1);
 }
 
-function factsOf(host: number): AgentFacts {
+function factsOf(host: number, os: OsRelease): AgentFacts {
   const octet = (n: number) => (n & 0xff).toString(16).padStart(2, '0');
   return {
     hostname: `bench-host-${String(host).padStart(4, '0')}`,
     fqdn: `bench-host-${String(host).padStart(4, '0')}.lab.example.net`,
     ips: [`10.${(host >> 8) & 0xff}.${host & 0xff}.10`],
     macs: [`02:42:ac:${octet(host >> 16)}:${octet(host >> 8)}:${octet(host)}`],
-    os: OS,
+    os,
     kernel: '5.15.0-105-generic',
     uptimeSeconds: 86_400 + host,
     rebootRequired: false,
@@ -410,6 +477,10 @@ async function bench(): Promise<void> {
   const concurrency = arg('concurrency', 64);
   const inventoryConcurrency = arg('inventory-concurrency', 16);
   const seconds = arg('duration', 10);
+  const fleetAt = process.argv.indexOf('--fleet');
+  const fleetName = fleetAt >= 0 ? process.argv[fleetAt + 1] : 'dpkg';
+  if (fleetName !== 'dpkg' && fleetName !== 'alma9') throw new Error('--fleet must be dpkg or alma9');
+  const hosts = FLEETS[fleetName];
   const formAt = process.argv.indexOf('--form');
   const form = formAt >= 0 ? process.argv[formAt + 1] : 'text';
   if (form !== 'text' && form !== 'objects') throw new Error('--form must be text or objects');
@@ -421,15 +492,16 @@ async function bench(): Promise<void> {
   await admin(`create database ${name}`);
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
+    await storeFeeds(hosts, databaseUrl(name));
     server = await startServer(databaseUrl(name));
     const origin = new URL(server.url).origin;
     const pool = new Pool(origin, {
       connections: Math.max(concurrency, inventoryConcurrency),
       pipelining: 1,
     });
-    const texts = new InventoryTexts(basePackages());
+    const texts = new InventoryTexts(hosts.os, grown(await hosts.real()));
     process.stdout.write(
-      `inventory: ${texts.packages.length} packages per host (from real dpkg rows), sent as ` +
+      `inventory: ${texts.packages.length} packages per host (fleet ${hosts.name}, from real rows), sent as ` +
         `${form === 'text' ? 'canonical text (as the agent sends it)' : 'JSON objects (--form objects)'}\n`,
     );
 
@@ -440,7 +512,7 @@ async function bench(): Promise<void> {
       Math.min(concurrency, agents),
       600,
       async (host) => {
-        const facts = factsOf(host);
+        const facts = factsOf(host, texts.os);
         const request: AgentEnrolRequest = {
           enrolmentSecret: server!.secret,
           hostname: facts.hostname,
@@ -512,7 +584,7 @@ async function bench(): Promise<void> {
           ? `${JSON.stringify(envelope).slice(0, -1)},"inventory":"${json}"}`
           : JSON.stringify({
               ...envelope,
-              os: OS,
+              os: texts.os,
               packages: inventoryOf(texts.packages, agent.host, generation),
             } satisfies AgentInventoryRequest);
       const answer = await call(pool, 'PUT', AGENT_PROTOCOL_PATHS.inventory, body, agent.credential);

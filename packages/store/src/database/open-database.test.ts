@@ -28,6 +28,7 @@ const TABLES = [
   'epss',
   'feed_sync',
   'findings',
+  'intel_generation',
   'inventory_sets',
   'jobs',
   'kev',

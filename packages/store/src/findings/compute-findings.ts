@@ -41,6 +41,8 @@ interface SetMatch {
 }
 
 const ID_CHUNK = 5_000;
+/** Package keys whose advisories a FindingsService keeps indexed before it starts over. */
+const MAX_INDEXED_KEYS = 200_000;
 
 /**
  * Keeps stored findings in step with inventories and advisories.
@@ -58,6 +60,14 @@ export class FindingsService {
   readonly #intel: IntelRepository;
   #base: Promise<IntelLookup> | undefined;
   readonly #cves = new Map<string, CveRecord | null>();
+  /**
+   * Advisories of every package key matched so far, indexed (ranges compiled) once for all sets:
+   * hosts of a fleet share most of their packages, and building the index per inventory cost
+   * more than matching. Valid for one intel generation (migration 0008), checked per match.
+   */
+  #index = new AdvisoryIndex();
+  readonly #indexedKeys = new Set<string>();
+  #generation: number | undefined;
 
   constructor(database: Database) {
     this.#database = database;
@@ -66,10 +76,25 @@ export class FindingsService {
     this.#intel = new IntelRepository(database);
   }
 
-  /** Drops the cached KEV, EPSS, CWE and CVE data (after a sync of those feeds). */
+  /**
+   * Drops the cached KEV, EPSS, CWE, CVE data and advisories. Not needed for correctness (a
+   * change of stored intel, by any process, moves the generation that every match checks), but
+   * frees the memory.
+   */
   refreshIntel(): void {
     this.#base = undefined;
     this.#cves.clear();
+    this.#index = new AdvisoryIndex();
+    this.#indexedKeys.clear();
+  }
+
+  /** Starts over when stored intel changed since it was cached (or the cache grew too big). */
+  async #checkGeneration(): Promise<void> {
+    const generation = await this.#intel.generation();
+    if (generation !== this.#generation || this.#indexedKeys.size > MAX_INDEXED_KEYS) {
+      this.refreshIntel();
+      this.#generation = generation;
+    }
   }
 
   async #lookup(advisories: readonly Advisory[]): Promise<IntelLookup> {
@@ -95,12 +120,20 @@ export class FindingsService {
   }
 
   async #matchSet(setId: number): Promise<SetMatch> {
+    await this.#checkGeneration();
     const items: SetItemRow[] = await this.#assets.setItems(setId);
     const keys = new Map<string, { ecosystem: string; name: string }>();
     for (const { tuple } of items) {
       if (tuple.ecosystem !== '') keys.set(`${tuple.ecosystem}\u0000${tuple.name}`, tuple);
     }
-    const advisories = keys.size === 0 ? [] : await this.#intel.advisoriesForPackages([...keys.values()]);
+    // Only keys never indexed are looked up (a key without advisories is remembered too).
+    const missing = [...keys].filter(([key]) => !this.#indexedKeys.has(key));
+    if (missing.length > 0) {
+      const loaded = await this.#intel.advisoriesForPackages(missing.map(([, key]) => key));
+      for (const advisory of loaded) this.#index.upsert(advisory);
+      for (const [key] of missing) this.#indexedKeys.add(key);
+    }
+    const advisories = this.#advisoriesOf(keys.values());
     if (advisories.length === 0) {
       // No advisory names any of the set's packages: nothing can match, so skip the walk (only
       // `findings` of the report is used here).
@@ -109,7 +142,7 @@ export class FindingsService {
     }
     const report = matchPackages(
       items.map((item) => item.package),
-      AdvisoryIndex.from(advisories),
+      this.#index,
       await this.#lookup(advisories),
     );
     const tupleIds = new Map<string, number>();
@@ -123,6 +156,16 @@ export class FindingsService {
       tupleIdOf: (f) =>
         tupleIds.get(`${f.package.ecosystem}\u0000${f.package.name}\u0000${f.package.version}`),
     };
+  }
+
+  /** The indexed advisories naming these packages (as advisoriesForPackages would load them). */
+  #advisoriesOf(keys: Iterable<{ ecosystem: string; name: string }>): Advisory[] {
+    const found = new Map<string, Advisory>();
+    for (const { ecosystem, name } of keys) {
+      for (const { advisory } of this.#index.lookup(ecosystem, name))
+        found.set(`${advisory.source}\u0000${advisory.id}`, advisory);
+    }
+    return [...found.values()];
   }
 
   async #apply(assetId: string, setId: number, match: SetMatch, now: string): Promise<RecomputeResult> {

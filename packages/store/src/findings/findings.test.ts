@@ -158,6 +158,35 @@ for (const backend of BACKENDS) {
       expect(back.firstSeen).toBe(T(1));
     });
 
+    it('keeps advisories indexed across recomputes until stored intel changes, in any process', async () => {
+      const app = await newApp('generation-app');
+      const lodashOnly = lockfilePackages.filter((p) => p.name === 'lodash');
+      await assets.replaceInventory(app, lodashOnly, T(1));
+      const own = new FindingsService(database);
+      const first = await own.recomputeFindings(app, T(1));
+      expect(first.advisories).toBeGreaterThan(0);
+      // Storing the same advisories again changes nothing, so the generation stays.
+      const before = await intel.generation();
+      expect(await intel.upsertAdvisories(lodashAdvisory)).toMatchObject({ inserted: 0, updated: 0 });
+      expect(await intel.generation()).toBe(before);
+      // Another writer (as another process would) changes lodash's advisory: withdrawn now. The
+      // service is not told; the generation moved, so it reloads and the finding is fixed.
+      const withdrawn = lodashAdvisory.map((a) => ({
+        ...a,
+        modified: '2099-01-01T00:00:00Z',
+        withdrawn: '2099-01-01T00:00:00Z',
+      }));
+      await new IntelRepository(database).upsertAdvisories(withdrawn);
+      expect(await intel.generation()).toBeGreaterThan(before);
+      const after = await own.recomputeFindings(app, T(2));
+      expect(after).toMatchObject({ fixed: first.opened + first.reopened });
+      expect((await findings.list({ assetId: app, status: 'open' })).items).toEqual([]);
+      await intel.upsertAdvisories(
+        lodashAdvisory.map((a) => ({ ...a, modified: '2099-02-01T00:00:00Z', withdrawn: undefined })),
+      );
+      expect((await own.recomputeFindings(app, T(3))).reopened).toBe(first.opened + first.reopened);
+    });
+
     it('an asset without an inventory is never recomputed into "all fixed"', async () => {
       const bare = await newApp('no-inventory-yet');
       expect(await service.recomputeFindings(bare, T(1))).toMatchObject({ opened: 0, fixed: 0 });

@@ -93,6 +93,7 @@ export class IntelRepository {
           tally(counts, batch.length, await this.#upsertAdvisoryBatch(trx, batch));
         }
         failed = undefined;
+        if (counts.inserted + counts.updated > 0) await bumpGeneration(trx);
       });
     } catch (error) {
       if (error instanceof PatchwardenError) throw error;
@@ -177,6 +178,17 @@ export class IntelRepository {
         select (r->>0)::bigint, r->>1 from jsonb_array_elements(${jsonbParam(aliases)}) as r`.execute(trx);
     }
     return rows;
+  }
+
+  /**
+   * The intel generation (migration 0008): it moves with every write that changed stored intel,
+   * in any process, so an in-memory copy older than it must be dropped.
+   */
+  async generation(): Promise<number> {
+    const { rows } = await sql<{ n: number | string }>`select n from intel_generation`.execute(
+      this.#database.db,
+    );
+    return Number(rows[0]?.n ?? 0);
   }
 
   /** CVE records (NVD, CVE List), one per (source, id); a newer `modified` replaces. */
@@ -290,6 +302,7 @@ export class IntelRepository {
     await this.#write(what, async (trx) => {
       for (const batch of chunks(latest, ROW_BATCH))
         tally(counts, batch.length, (await upsert(trx, batch)).rows);
+      if (counts.inserted + counts.updated > 0) await bumpGeneration(trx);
     });
     return counts;
   }
@@ -460,4 +473,9 @@ export class IntelRepository {
   loadIntelLookup(options: LoadIntelOptions = {}): Promise<StoredIntelLookup> {
     return loadIntelLookup(this.#database.db, options);
   }
+}
+
+/** Moves the intel generation inside the transaction that changed intel (commits with it). */
+async function bumpGeneration(trx: Tx): Promise<void> {
+  await sql`update intel_generation set n = n + 1 where id = 1`.execute(trx);
 }

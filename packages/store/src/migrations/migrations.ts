@@ -6,6 +6,7 @@ import * as policy0004 from './0004-policy.ts';
 import * as jobs0005 from './0005-jobs.ts';
 import * as inventorySetArrays0006 from './0006-inventory-set-arrays.ts';
 import * as setArraysUncompressed0007 from './0007-set-arrays-uncompressed.ts';
+import * as intelGeneration0008 from './0008-intel-generation.ts';
 
 /**
  * Every migration, by name; names sort in the order they run. A static list (not a folder scan)
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0005-jobs': jobs0005,
   '0006-inventory-set-arrays': inventorySetArrays0006,
   '0007-set-arrays-uncompressed': setArraysUncompressed0007,
+  '0008-intel-generation': intelGeneration0008,
 });
 
 export const migrationProvider: MigrationProvider = Object.freeze({
