@@ -185,6 +185,21 @@ const CVE_ID = /\bCVE-\d{4}-\d{4,}\b/g;
 export function cveIdsOf(
   advisory: Pick<Advisory, 'id' | 'aliases' | 'upstream' | 'related' | 'references'>,
 ): string[] {
+  // Advisories are read-only once built, and the same ones are matched against host after host
+  // (an indexed advisory serves a whole fleet): the reference scan is done once per object.
+  let ids = cveIdsMemo.get(advisory);
+  if (ids === undefined) {
+    ids = scanCveIds(advisory);
+    cveIdsMemo.set(advisory, ids);
+  }
+  return ids.slice();
+}
+
+const cveIdsMemo = new WeakMap<object, string[]>();
+
+function scanCveIds(
+  advisory: Pick<Advisory, 'id' | 'aliases' | 'upstream' | 'related' | 'references'>,
+): string[] {
   const ids = new Set<string>();
   for (const id of [...allIds(advisory), ...advisory.related]) if (id.startsWith('CVE-')) ids.add(id);
   for (const reference of advisory.references)

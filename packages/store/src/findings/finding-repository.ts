@@ -6,6 +6,7 @@ import type { Database } from '../database/open-database.ts';
 import type { Schema } from '../schema/schema.ts';
 import { jsonbParam } from '../sql/jsonb-param.ts';
 import { chunks } from '../util/batches.ts';
+import { sameJson } from '../util/same-json.ts';
 
 type Tx = Transaction<Schema>;
 
@@ -159,29 +160,22 @@ function descriptive(finding: Finding, tupleId: number | undefined, otherVersion
 
 type Descriptive = ReturnType<typeof descriptive>;
 
-function sameDescriptive(row: FindingRow, next: Descriptive): boolean {
-  const current = {
-    vulnerability_id: row.vulnerability_id,
-    aliases: row.aliases,
-    ecosystem: row.ecosystem,
-    package_name: row.package_name,
-    package_version: row.package_version,
-    tuple_id: row.tuple_id,
-    fixed_version: row.fixed_version,
-    severity: row.severity,
-    evidence: row.evidence,
-    detail: row.detail,
-  };
-  return canonical(current) === canonical(next);
-}
+const DESCRIPTIVE_FIELDS = [
+  'vulnerability_id',
+  'aliases',
+  'ecosystem',
+  'package_name',
+  'package_version',
+  'tuple_id',
+  'fixed_version',
+  'severity',
+  'evidence',
+  'detail',
+] as const satisfies readonly (keyof FindingRow & keyof Descriptive)[];
 
-/** JSON with sorted keys: jsonb does not keep key order. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
-  );
+/** Whether a stored finding already says what the new match says (then it is left alone). */
+function sameDescriptive(row: FindingRow, next: Descriptive): boolean {
+  return DESCRIPTIVE_FIELDS.every((field) => sameJson(row[field], next[field]));
 }
 
 /**
