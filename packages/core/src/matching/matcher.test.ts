@@ -4,6 +4,7 @@ import { fixturePath } from '../../../../test-support/shared-data.ts';
 import type { Advisory } from '../intel/advisory.ts';
 import type { InstalledPackage } from '../inventory/installed-package.ts';
 import { AdvisoryIndex } from './advisory-index.ts';
+import type { Finding } from './finding.ts';
 import { FleetMatcher } from './fleet-matcher.ts';
 import { matchPackages } from './matcher.ts';
 
@@ -142,6 +143,28 @@ describe('matchPackages', () => {
     );
     expect(report.distinctTuples).toBe(1);
     expect(report.findings).toHaveLength(2);
+  });
+
+  it('with a memo, matches a tuple once across calls and finds exactly what it finds without', () => {
+    const index = AdvisoryIndex.from([ubuntuRecord()]);
+    const memo = new Map<string, readonly Omit<Finding, 'package'>[]>();
+    const hosts = [
+      [unzip('6.0-20ubuntu1')],
+      [unzip('6.0-20ubuntu1'), unzip('6.0-25ubuntu1')],
+      [unzip('6.0-25ubuntu1')],
+    ];
+    for (const packages of hosts) {
+      expect(matchPackages(packages, index, undefined, memo)).toEqual(matchPackages(packages, index));
+    }
+    // Two tuples, each matched once: the vulnerable one and the fixed one (remembered as no findings).
+    expect(memo.size).toBe(2);
+    expect([...memo.values()].map((findings) => findings.length).sort()).toEqual([0, 1]);
+    // What the memo says is what is reported: a caller that does not drop it on change is wrong.
+    memo.set(
+      [...memo.keys()].find((key) => key.endsWith('6.0-20ubuntu1'))!,
+      [],
+    );
+    expect(matchPackages(hosts[0]!, index, undefined, memo).findings).toEqual([]);
   });
 });
 

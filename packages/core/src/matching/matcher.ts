@@ -161,6 +161,12 @@ export function matchPackages(
   packages: readonly InstalledPackage[],
   index: AdvisoryIndex,
   intel: IntelLookup = EMPTY_INTEL,
+  /**
+   * Findings per tuple key from earlier calls with this same index and intel, filled as tuples are
+   * matched: a fleet's hosts share most tuples, so each is matched once, not once per host. The
+   * caller drops it whenever the index or the intel changes.
+   */
+  tupleMemo?: Map<string, readonly Omit<Finding, 'package'>[]>,
 ): MatchReport {
   const unmatched = new Map<string, UnmatchedGroup>();
   const noteUnmatched = (ecosystem: string, reason: UnmatchedGroup['reason'], example: string): void => {
@@ -201,10 +207,14 @@ export function matchPackages(
   }
 
   const findings: Finding[] = [];
-  for (const { target, packages: members } of tuples.values()) {
-    const hits = matchTarget(index, target);
-    if (hits.length === 0) continue;
-    const shared = findingsForTuple(target, hits, intel);
+  for (const [key, { target, packages: members }] of tuples) {
+    let shared = tupleMemo?.get(key);
+    if (shared === undefined) {
+      const hits = matchTarget(index, target);
+      shared = hits.length === 0 ? [] : findingsForTuple(target, hits, intel);
+      tupleMemo?.set(key, shared);
+    }
+    if (shared.length === 0) continue;
     for (const pkg of members) {
       const findingPackage: Finding['package'] = {
         ecosystem: pkg.ecosystem,

@@ -43,6 +43,8 @@ interface SetMatch {
 const ID_CHUNK = 5_000;
 /** Package keys whose advisories a FindingsService keeps indexed before it starts over. */
 const MAX_INDEXED_KEYS = 200_000;
+/** Tuples whose findings a FindingsService keeps before it starts over. */
+const MAX_MEMO_TUPLES = 500_000;
 
 /**
  * Keeps stored findings in step with inventories and advisories.
@@ -67,6 +69,8 @@ export class FindingsService {
    */
   #index = new AdvisoryIndex();
   readonly #indexedKeys = new Set<string>();
+  /** Findings per matched tuple, for the same generation (matchPackages' memo). */
+  readonly #tupleFindings = new Map<string, readonly Omit<Finding, 'package'>[]>();
   #generation: number | undefined;
 
   constructor(database: Database) {
@@ -86,12 +90,17 @@ export class FindingsService {
     this.#cves.clear();
     this.#index = new AdvisoryIndex();
     this.#indexedKeys.clear();
+    this.#tupleFindings.clear();
   }
 
   /** Starts over when stored intel changed since it was cached (or the cache grew too big). */
   async #checkGeneration(): Promise<void> {
     const generation = await this.#intel.generation();
-    if (generation !== this.#generation || this.#indexedKeys.size > MAX_INDEXED_KEYS) {
+    if (
+      generation !== this.#generation ||
+      this.#indexedKeys.size > MAX_INDEXED_KEYS ||
+      this.#tupleFindings.size > MAX_MEMO_TUPLES
+    ) {
       this.refreshIntel();
       this.#generation = generation;
     }
@@ -140,10 +149,13 @@ export class FindingsService {
       const report: MatchReport = { findings: [], packages: items.length, distinctTuples: 0, unmatched: [] };
       return { report, advisories: 0, tupleIdOf: () => undefined };
     }
+    // Before matching: a tuple's memoised findings were built with the CVE records loaded here.
+    const lookup = await this.#lookup(advisories);
     const report = matchPackages(
       items.map((item) => item.package),
       this.#index,
-      await this.#lookup(advisories),
+      lookup,
+      this.#tupleFindings,
     );
     const tupleIds = new Map<string, number>();
     for (const item of items) {
