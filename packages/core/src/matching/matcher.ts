@@ -149,6 +149,9 @@ export function findingsForTuple(
   return results;
 }
 
+/** One empty list for every tuple without findings (a memo holds many). */
+const NO_FINDINGS: readonly Omit<Finding, 'package'>[] = Object.freeze([]);
+
 function tupleKey(target: MatchTarget): string {
   return `${target.ecosystem}\u0000${target.name}\u0000${target.version}`;
 }
@@ -211,7 +214,7 @@ export function matchPackages(
     let shared = tupleMemo?.get(key);
     if (shared === undefined) {
       const hits = matchTarget(index, target);
-      shared = hits.length === 0 ? [] : findingsForTuple(target, hits, intel);
+      shared = hits.length === 0 ? NO_FINDINGS : findingsForTuple(target, hits, intel);
       tupleMemo?.set(key, shared);
     }
     if (shared.length === 0) continue;

@@ -43,8 +43,11 @@ interface SetMatch {
 const ID_CHUNK = 5_000;
 /** Package keys whose advisories a FindingsService keeps indexed before it starts over. */
 const MAX_INDEXED_KEYS = 200_000;
-/** Tuples whose findings a FindingsService keeps before it starts over. */
-const MAX_MEMO_TUPLES = 500_000;
+/**
+ * Tuples whose findings a FindingsService keeps before it starts over: most hold none, and the
+ * vulnerable ones a few findings of a kilobyte or two each, so about 100-200 MB at worst.
+ */
+const MAX_MEMO_TUPLES = 100_000;
 
 /**
  * Keeps stored findings in step with inventories and advisories.
