@@ -50,31 +50,37 @@ const MAX_INDEXED_KEYS = 200_000;
 const MAX_MEMO_TUPLES = 100_000;
 
 /**
+ * What a FindingsService keeps of stored intel, all of it read under one intel generation
+ * (migration 0008): KEV, EPSS and CWE; CVE records fetched so far; the advisories of every package
+ * key matched so far, indexed (ranges compiled) once for all sets, since hosts of a fleet share
+ * most packages and building the index per inventory cost more than matching; and each tuple's
+ * findings (matchPackages' memo). Replaced whole when the generation moves, never emptied in
+ * place: a match still running on the old one finishes on it and cannot put older data into the
+ * new one.
+ */
+interface IntelCache {
+  generation: number;
+  base: Promise<IntelLookup> | undefined;
+  cves: Map<string, CveRecord | null>;
+  index: AdvisoryIndex;
+  indexedKeys: Set<string>;
+  tupleFindings: Map<string, readonly Omit<Finding, 'package'>[]>;
+}
+
+/**
  * Keeps stored findings in step with inventories and advisories.
  *
  * A package set is matched once and the result applied to every asset pointing at it, so a feed
  * delta that touches a package on a thousand hosts built from one image costs one match. Only the
- * advisories naming the set's packages are loaded (`advisoriesForPackages`), never the whole
- * store. KEV, EPSS and CWE are loaded once per service (`refreshIntel` reloads them); CVE records
- * are fetched for the CVEs at hand and kept.
+ * advisories naming packages of the sets matched are loaded (`advisoriesForPackages`), once per
+ * intel generation, never the whole store (see IntelCache).
  */
 export class FindingsService {
   readonly #database: Database;
   readonly #assets: AssetRepository;
   readonly #findings: FindingRepository;
   readonly #intel: IntelRepository;
-  #base: Promise<IntelLookup> | undefined;
-  readonly #cves = new Map<string, CveRecord | null>();
-  /**
-   * Advisories of every package key matched so far, indexed (ranges compiled) once for all sets:
-   * hosts of a fleet share most of their packages, and building the index per inventory cost
-   * more than matching. Valid for one intel generation (migration 0008), checked per match.
-   */
-  #index = new AdvisoryIndex();
-  readonly #indexedKeys = new Set<string>();
-  /** Findings per matched tuple, for the same generation (matchPackages' memo). */
-  readonly #tupleFindings = new Map<string, readonly Omit<Finding, 'package'>[]>();
-  #generation: number | undefined;
+  #cache: IntelCache | undefined;
 
   constructor(database: Database) {
     this.#database = database;
@@ -84,45 +90,50 @@ export class FindingsService {
   }
 
   /**
-   * Drops the cached KEV, EPSS, CWE, CVE data and advisories. Not needed for correctness (a
-   * change of stored intel, by any process, moves the generation that every match checks), but
-   * frees the memory.
+   * Drops what is kept of stored intel. Not needed for correctness (a change of stored intel, by
+   * any process, moves the generation that every match checks), but frees the memory.
    */
   refreshIntel(): void {
-    this.#base = undefined;
-    this.#cves.clear();
-    this.#index = new AdvisoryIndex();
-    this.#indexedKeys.clear();
-    this.#tupleFindings.clear();
+    this.#cache = undefined;
   }
 
-  /** Starts over when stored intel changed since it was cached (or the cache grew too big). */
-  async #checkGeneration(): Promise<void> {
+  /** The cache for the current intel generation: a new one when intel changed or it grew too big. */
+  async #currentCache(): Promise<IntelCache> {
     const generation = await this.#intel.generation();
+    const cache = this.#cache;
     if (
-      generation !== this.#generation ||
-      this.#indexedKeys.size > MAX_INDEXED_KEYS ||
-      this.#tupleFindings.size > MAX_MEMO_TUPLES
+      cache !== undefined &&
+      cache.generation === generation &&
+      cache.indexedKeys.size <= MAX_INDEXED_KEYS &&
+      cache.tupleFindings.size <= MAX_MEMO_TUPLES
     ) {
-      this.refreshIntel();
-      this.#generation = generation;
+      return cache;
     }
+    this.#cache = {
+      generation,
+      base: undefined,
+      cves: new Map(),
+      index: new AdvisoryIndex(),
+      indexedKeys: new Set(),
+      tupleFindings: new Map(),
+    };
+    return this.#cache;
   }
 
-  async #lookup(advisories: readonly Advisory[]): Promise<IntelLookup> {
-    this.#base ??= this.#intel.loadIntelLookup({ cveIds: [] });
-    const base = await this.#base;
-    const wanted = [...new Set(advisories.flatMap(cveIdsOf))].filter((id) => !this.#cves.has(id));
+  async #lookup(cache: IntelCache, advisories: readonly Advisory[]): Promise<IntelLookup> {
+    cache.base ??= this.#intel.loadIntelLookup({ cveIds: [] });
+    const base = await cache.base;
+    const { cves } = cache;
+    const wanted = [...new Set(advisories.flatMap(cveIdsOf))].filter((id) => !cves.has(id));
     for (const batch of chunks(wanted, ID_CHUNK)) {
-      for (const id of batch) this.#cves.set(id, null);
+      for (const id of batch) cves.set(id, null);
       const { rows } = await sql<{ source: string; id: string; body: CveRecord }>`
         select source, id, body from cve_records
         where id in (select jsonb_array_elements_text(${jsonbParam(batch)}))`.execute(this.#database.db);
       // NVD's record wins over the CVE List's, as in loadIntelLookup.
       for (const row of rows)
-        if (row.source === 'nvd' || this.#cves.get(row.id) === null) this.#cves.set(row.id, row.body);
+        if (row.source === 'nvd' || cves.get(row.id) === null) cves.set(row.id, row.body);
     }
-    const cves = this.#cves;
     return {
       cve: (id) => cves.get(id) ?? base.cve(id),
       kev: (id) => base.kev(id),
@@ -132,20 +143,20 @@ export class FindingsService {
   }
 
   async #matchSet(setId: number): Promise<SetMatch> {
-    await this.#checkGeneration();
+    const cache = await this.#currentCache();
     const items: SetItemRow[] = await this.#assets.setItems(setId);
     const keys = new Map<string, { ecosystem: string; name: string }>();
     for (const { tuple } of items) {
       if (tuple.ecosystem !== '') keys.set(`${tuple.ecosystem}\u0000${tuple.name}`, tuple);
     }
     // Only keys never indexed are looked up (a key without advisories is remembered too).
-    const missing = [...keys].filter(([key]) => !this.#indexedKeys.has(key));
+    const missing = [...keys].filter(([key]) => !cache.indexedKeys.has(key));
     if (missing.length > 0) {
       const loaded = await this.#intel.advisoriesForPackages(missing.map(([, key]) => key));
-      for (const advisory of loaded) this.#index.upsert(advisory);
-      for (const [key] of missing) this.#indexedKeys.add(key);
+      for (const advisory of loaded) cache.index.upsert(advisory);
+      for (const [key] of missing) cache.indexedKeys.add(key);
     }
-    const advisories = this.#advisoriesOf(keys.values());
+    const advisories = advisoriesOf(cache.index, keys.values());
     if (advisories.length === 0) {
       // No advisory names any of the set's packages: nothing can match, so skip the walk (only
       // `findings` of the report is used here).
@@ -153,12 +164,12 @@ export class FindingsService {
       return { report, advisories: 0, tupleIdOf: () => undefined };
     }
     // Before matching: a tuple's memoised findings were built with the CVE records loaded here.
-    const lookup = await this.#lookup(advisories);
+    const lookup = await this.#lookup(cache, advisories);
     const report = matchPackages(
       items.map((item) => item.package),
-      this.#index,
+      cache.index,
       lookup,
-      this.#tupleFindings,
+      cache.tupleFindings,
     );
     const tupleIds = new Map<string, number>();
     for (const item of items) {
@@ -171,16 +182,6 @@ export class FindingsService {
       tupleIdOf: (f) =>
         tupleIds.get(`${f.package.ecosystem}\u0000${f.package.name}\u0000${f.package.version}`),
     };
-  }
-
-  /** The indexed advisories naming these packages (as advisoriesForPackages would load them). */
-  #advisoriesOf(keys: Iterable<{ ecosystem: string; name: string }>): Advisory[] {
-    const found = new Map<string, Advisory>();
-    for (const { ecosystem, name } of keys) {
-      for (const { advisory } of this.#index.lookup(ecosystem, name))
-        found.set(`${advisory.source}\u0000${advisory.id}`, advisory);
-    }
-    return [...found.values()];
   }
 
   async #apply(assetId: string, setId: number, match: SetMatch, now: string): Promise<RecomputeResult> {
@@ -258,4 +259,14 @@ export class FindingsService {
     }
     return { sets: sets.size, assets: results.length, results };
   }
+}
+
+/** The indexed advisories naming these packages (as advisoriesForPackages would load them). */
+function advisoriesOf(index: AdvisoryIndex, keys: Iterable<{ ecosystem: string; name: string }>): Advisory[] {
+  const found = new Map<string, Advisory>();
+  for (const { ecosystem, name } of keys) {
+    for (const { advisory } of index.lookup(ecosystem, name))
+      found.set(`${advisory.source}\u0000${advisory.id}`, advisory);
+  }
+  return [...found.values()];
 }

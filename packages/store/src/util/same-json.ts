@@ -2,7 +2,7 @@
  * Equality of two values as JSON: object keys in any order (jsonb does not keep their order), a
  * key whose value is `undefined` absent, as JSON.stringify has it. Compares in place, allocating nothing:
  * stored findings are compared with new matches on every inventory upload, a thousand per
- * vulnerable host, and serialising both sides had been a fifth of the server's time.
+ * vulnerable host, and serialising both sides had taken about a ninth of the profiled server time.
  */
 export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
