@@ -279,7 +279,6 @@ interface Agent {
   agentId: string;
   credential: string;
   facts: AgentFacts;
-  generation: number;
   inventoryHash: string;
 }
 
@@ -295,7 +294,7 @@ async function call(
   pool: Pool,
   method: 'POST' | 'PUT',
   path: string,
-  body: string,
+  body: string | Buffer,
   credential?: string,
 ): Promise<{ status: number; body: string }> {
   const response = await pool.request({
@@ -526,7 +525,6 @@ async function bench(): Promise<void> {
             agentId: body.agentId,
             credential: body.credential,
             facts,
-            generation: 0,
             inventoryHash: texts.of(host, 0).hash,
           };
         }
@@ -563,19 +561,17 @@ async function bench(): Promise<void> {
     report(heartbeats, 'heartbeats', concurrency);
     process.stdout.write(cpuLine('(a)', cpuHeartbeats, heartbeats));
 
-    const cpuBeforeInventory = cpuNow(server.child.pid!);
-    let firstUploads = 0;
-    const inventories = await phase('(b) inventories', inventoryConcurrency, seconds, async (n) => {
+    // Upload n is agent n % fleet's, at generation n / fleet: every upload is a new inventory,
+    // the first of each host its whole set, later ones moving 2-6% of versions.
+    const upload = (n: number): { hash: string; body: Buffer } => {
       const agent = fleet[n % fleet.length]!;
-      // Every upload is a new inventory: the first is the host's whole set, later ones move 2-6% of versions.
-      const generation = agent.generation++;
-      if (generation === 0) firstUploads++;
-      const { hash: inventoryHash, json } = texts.of(agent.host, generation);
+      const generation = Math.floor(n / fleet.length);
+      const { hash, json } = texts.of(agent.host, generation);
       const envelope: AgentInventoryEnvelope = {
         agentId: agent.agentId,
-        inventoryHash,
+        inventoryHash: hash,
         facts: agent.facts,
-        collectedAt: new Date().toISOString(),
+        collectedAt: new Date(Date.now() - 60_000 + generation).toISOString(),
       };
       // The text form is `JSON.stringify({ ...envelope, inventory: text })`, with the text's
       // lines escaped once beforehand rather than on every upload.
@@ -587,15 +583,41 @@ async function bench(): Promise<void> {
               os: texts.os,
               packages: inventoryOf(texts.packages, agent.host, generation),
             } satisfies AgentInventoryRequest);
-      const answer = await call(pool, 'PUT', AGENT_PROTOCOL_PATHS.inventory, body, agent.credential);
-      if (answer.status === 200) agent.inventoryHash = inventoryHash;
+      return { hash, body: Buffer.from(body) };
+    };
+    // Agents build their uploads on their own hosts: the bodies are built before the timed phase,
+    // so that the load generator does not take the server's CPU (it shares the machine's cores).
+    const prebuiltCount = Math.ceil(arg('prebuilt-per-second', 300) * seconds);
+    const prebuildStarted = performance.now();
+    const prebuilt: { hash: string; body: Buffer }[] = [];
+    for (let n = 0; n < prebuiltCount; n++) prebuilt.push(upload(n));
+    process.stdout.write(
+      `prebuilt ${prebuiltCount} upload bodies (${(prebuilt.reduce((sum, u) => sum + u.body.length, 0) / 2 ** 20).toFixed(0)} MiB) ` +
+        `in ${((performance.now() - prebuildStarted) / 1000).toFixed(1)} s; later ones are built during the phase\n`,
+    );
+
+    const cpuBeforeInventory = cpuNow(server.child.pid!);
+    let firstUploads = 0;
+    let builtInPhase = 0;
+    const inventories = await phase('(b) inventories', inventoryConcurrency, seconds, async (n) => {
+      const agent = fleet[n % fleet.length]!;
+      if (n < fleet.length) firstUploads++;
+      let next = prebuilt[n];
+      if (next) prebuilt[n] = undefined as never;
+      else {
+        next = upload(n);
+        builtInPhase++;
+      }
+      const answer = await call(pool, 'PUT', AGENT_PROTOCOL_PATHS.inventory, next.body, agent.credential);
+      if (answer.status === 200) agent.inventoryHash = next.hash;
       return { status: answer.status, expected: 200 };
     });
     const cpuInventories = cpuSince(server.child.pid!, cpuBeforeInventory);
     report(inventories, 'inventories', inventoryConcurrency);
     process.stdout.write(cpuLine('(b)', cpuInventories, inventories));
     process.stdout.write(
-      `  (${firstUploads} of them first uploads of a host's whole set, the rest changed inventories)\n`,
+      `  (${firstUploads} of them first uploads of a host's whole set, the rest changed inventories; ` +
+        `${builtInPhase} bodies built during the phase)\n`,
     );
 
     const memory = serverMemory(server.child.pid!);
