@@ -20,6 +20,7 @@ import { registerSecurityHeaders } from './security-headers.ts';
 import { SERVER_VERSION } from './server-version.ts';
 import { systemClock, type PatchwardenServices } from './services.ts';
 import { zodValidatorCompiler } from './zod-validator-compiler.ts';
+import { installJsonBodyParser } from './json-body-parser.ts';
 
 export const API_PREFIX = '/api/v1';
 export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
@@ -95,6 +96,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(zodValidatorCompiler);
+  installJsonBodyParser(app);
   app.setSerializerCompiler(serializerCompiler);
 
   const services: PatchwardenServices = {

@@ -38,7 +38,7 @@ import { assetFilterWhere } from './asset-filter-sql.ts';
 import type { AssetRow, SourceReport, StoredAsset } from './asset-rows.ts';
 import { ASSET_SELECT, assetFromRow, writeAssets, writeSourceReports } from './asset-rows.ts';
 import type { CanonicalSet, PackageDetails, SetItem } from './inventory-sets.ts';
-import { canonicalSet, packageFromItem, tupleKey } from './inventory-sets.ts';
+import { canonicalSet, packageFromItem, packageOfItem, tupleKey } from './inventory-sets.ts';
 import type { SetItemsCache } from './set-items-cache.ts';
 import { setItemsCacheOf } from './set-items-cache.ts';
 import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
@@ -634,7 +634,7 @@ export class AssetRepository {
         set.items.map((item, position) => ({
           tupleId: tupleIds[position]!,
           tuple: item.tuple,
-          package: packageFromItem(item.tuple, item.details),
+          package: packageOfItem(item),
         })),
       );
     }
@@ -653,7 +653,13 @@ export class AssetRepository {
     seenItems: Map<string, ItemIds>,
   ): Promise<{ ids: ItemIds[]; newTuples: number }> {
     // An item's canonical line says its tuple and its details: it is the item's identity.
-    const missing = items.filter((item) => this.#itemIds.get(item.line) === undefined);
+    const ids: (ItemIds | undefined)[] = new Array<ItemIds | undefined>(items.length);
+    const missing: SetItem[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const known = this.#itemIds.get(items[i]!.line);
+      ids[i] = known;
+      if (known === undefined) missing.push(items[i]!);
+    }
     let newTuples = 0;
     if (missing.length > 0) {
       const tuples = await this.#internTuples(trx, missing, seenTuples);
@@ -705,7 +711,8 @@ export class AssetRepository {
         }
       }
     }
-    return { ids: items.map((item) => seenItems.get(item.line) ?? this.#itemIds.get(item.line)!), newTuples };
+    for (let i = 0; i < items.length; i++) ids[i] ??= seenItems.get(items[i]!.line) ?? this.#itemIds.get(items[i]!.line);
+    return { ids: ids as ItemIds[], newTuples };
   }
 
   /** Tuple ids for these items, inserting the tuples not seen before; cached ones are not looked up. */

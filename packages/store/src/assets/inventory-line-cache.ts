@@ -1,7 +1,7 @@
 import type { CanonicalInventory } from '@patchwarden/core';
 import { FIRST_PACKAGE_LINE, osEcosystem, packageOfCanonicalLine } from '@patchwarden/core';
 import type { CanonicalSet, SetItem } from './inventory-sets.ts';
-import { canonicalSetOfItems, setItemOf } from './inventory-sets.ts';
+import { canonicalSetOfItems, setItemOf, withLineBytes } from './inventory-sets.ts';
 
 const MAX_LINES = 100_000;
 
@@ -35,7 +35,7 @@ export class InventoryLineCache {
       if (item === undefined) {
         const pkg = packageOfCanonicalLine(line, i + FIRST_PACKAGE_LINE);
         if (ecosystem !== undefined && pkg.kind === 'os' && !pkg.ecosystem) pkg.ecosystem = ecosystem;
-        item = setItemOf(pkg);
+        item = withLineBytes(setItemOf(pkg));
         this.#remember(known, line, item);
       }
       items[i] = item;

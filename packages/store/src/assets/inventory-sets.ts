@@ -36,6 +36,13 @@ export interface SetItem {
   details: PackageDetails;
   /** The item's canonical line: unique per (tuple, details), so also its identity. */
   line: string;
+  /**
+   * `\n` + the line in UTF-8, for items kept across uploads (InventoryLineCache): a set of such
+   * items is hashed from these bytes without joining and encoding its lines again.
+   */
+  lineBytes?: Buffer;
+  /** `packageFromItem` of this item, built once (see `packageOfItem`); never modified. */
+  package?: InstalledPackage;
 }
 
 export interface CanonicalSet {
@@ -112,9 +119,26 @@ export function canonicalSetOfItems(items: readonly SetItem[]): CanonicalSet {
   // Code-unit order, never a locale's: the hash must not depend on where it is computed. (The
   // default sort compares strings by UTF-16 code units, without a call per comparison.)
   const lines = [...byLine.keys()].sort();
+  const sorted = lines.map((line) => byLine.get(line)!);
   const hash = createHash('sha256').update(SET_CANONICAL_HEADER);
-  if (lines.length > 0) hash.update(`\n${lines.join('\n')}`);
-  return { hash: `sha256:${hash.digest('hex')}`, items: lines.map((line) => byLine.get(line)!) };
+  if (sorted.every((item) => item.lineBytes !== undefined)) {
+    // The same bytes as the join below: each item's "\n" + line, in order.
+    hash.update(Buffer.concat(sorted.map((item) => item.lineBytes!)));
+  } else if (lines.length > 0) {
+    hash.update(`\n${lines.join('\n')}`);
+  }
+  return { hash: `sha256:${hash.digest('hex')}`, items: sorted };
+}
+
+/** The item with its `lineBytes`, for an item that will be kept and hashed again. */
+export function withLineBytes(item: SetItem): SetItem {
+  item.lineBytes = Buffer.from(`\n${item.line}`, 'utf8');
+  return item;
+}
+
+/** The installed package an item stands for, built on first use and then shared (never modify it). */
+export function packageOfItem(item: SetItem): InstalledPackage {
+  return (item.package ??= packageFromItem(item.tuple, item.details));
 }
 
 /** The installed package a stored item stands for (without `location.line`, see above). */
