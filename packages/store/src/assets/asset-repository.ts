@@ -711,7 +711,8 @@ export class AssetRepository {
         }
       }
     }
-    for (let i = 0; i < items.length; i++) ids[i] ??= seenItems.get(items[i]!.line) ?? this.#itemIds.get(items[i]!.line);
+    for (let i = 0; i < items.length; i++)
+      ids[i] ??= seenItems.get(items[i]!.line) ?? this.#itemIds.get(items[i]!.line);
     return { ids: ids as ItemIds[], newTuples };
   }
 
