@@ -274,7 +274,12 @@ export function registerAgentRoutes(
       const stored = await assets.replaceInventorySet(agent.assetId, set, reportedAt, {
         reportedHash: inventoryHash,
       });
-      const recomputed = await findingsService.recomputeFindings(agent.assetId, now);
+      // An upload older than the stored inventory was not applied: the current set is recomputed.
+      const recomputed = await findingsService.recomputeFindings(
+        agent.assetId,
+        now,
+        stored.applied ? { setId: stored.setId } : {},
+      );
       await audit.append({
         actor: { kind: 'agent', id: agent.agentId },
         action: 'inventory.accept',
@@ -290,6 +295,7 @@ export function registerAgentRoutes(
             opened: recomputed.opened,
             reopened: recomputed.reopened,
             fixed: recomputed.fixed,
+            ...(recomputed.superseded ? { superseded: true } : {}),
           },
         },
       });

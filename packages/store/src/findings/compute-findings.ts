@@ -190,6 +190,7 @@ export class FindingsService {
       match.report.findings,
       now,
       match.tupleIdOf,
+      { setId },
     );
     return {
       assetId,
@@ -202,10 +203,16 @@ export class FindingsService {
 
   /**
    * Matches the asset's current inventory and applies the result. An asset without an inventory
-   * is left alone: "no packages known" must never mark its findings fixed.
+   * is left alone: "no packages known" must never mark its findings fixed. `options.setId` names
+   * the set an upload has just linked (sparing a read); if a newer one replaced it meanwhile, the
+   * result is `superseded` and that upload's recompute applies its own.
    */
-  async recomputeFindings(assetId: string, now: string): Promise<RecomputeResult> {
-    const [entry] = [...(await this.#assets.setsOfAssets([assetId])).keys()];
+  async recomputeFindings(
+    assetId: string,
+    now: string,
+    options: { setId?: number } = {},
+  ): Promise<RecomputeResult> {
+    const entry = options.setId ?? [...(await this.#assets.setsOfAssets([assetId])).keys()][0];
     if (entry === undefined) {
       return {
         assetId,

@@ -45,6 +45,8 @@ export interface ApplyResult {
   /** No longer detected. */
   fixed: number;
   unchanged: number;
+  /** Set when nothing was applied because the matched package set is no longer the asset's. */
+  superseded?: true;
 }
 
 export interface FindingQuery {
@@ -230,16 +232,29 @@ export class FindingRepository {
     this.#database = database;
   }
 
+  /**
+   * Applies one match of the asset's packages. With `options.setId` (the package set matched), the
+   * result is applied only if that set is still the asset's inventory once the asset's findings are
+   * locked: a newer upload's recompute owns the findings then, whichever of the two runs first, and
+   * this one changes nothing (`superseded`).
+   */
   async applyMatchResults(
     assetId: string,
     findings: readonly Finding[],
     now: string,
     tupleIdOf: (finding: Finding) => number | undefined = () => undefined,
+    options: { setId?: number } = {},
   ): Promise<ApplyResult> {
     if (!UUID.test(assetId)) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
     const incoming = dedupe(findings, tupleIdOf);
     try {
-      return await this.#database.transaction((trx) => this.#apply(trx, assetId, incoming, now));
+      if (incoming.size === 0) {
+        const nothing = await this.#nothingToApply(assetId);
+        if (nothing) return nothing;
+      }
+      return await this.#database.transaction((trx) =>
+        this.#apply(trx, assetId, incoming, now, options.setId),
+      );
     } catch (error) {
       if (error instanceof PatchwardenError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
@@ -252,16 +267,40 @@ export class FindingRepository {
     }
   }
 
+  /**
+   * An empty match on an asset with nothing open or present changes nothing: the common case of a
+   * host whose packages no advisory names is answered by one read, without a transaction or lock.
+   * (Findings another recompute commits meanwhile are its to keep, as if it had run after this.)
+   */
+  async #nothingToApply(assetId: string): Promise<ApplyResult | undefined> {
+    const { rows } = await sql<{ kept: string | number; changing: string | number }>`
+      select count(*) as kept,
+        count(*) filter (where status = 'open' or (status <> 'fixed' and fixed_at is null)) as changing
+      from findings where asset_id = ${assetId}::uuid`.execute(this.#database.db);
+    const counts = rows[0];
+    if (!counts || Number(counts.changing) > 0) return undefined;
+    return { opened: 0, reopened: 0, updated: 0, fixed: 0, unchanged: Number(counts.kept) };
+  }
+
   async #apply(
     trx: Tx,
     assetId: string,
     incoming: Map<string, Descriptive>,
     now: string,
+    setId: number | undefined,
   ): Promise<ApplyResult> {
     // Recomputes of one asset run one at a time, so two never both insert the same finding.
     await sql`select pg_advisory_xact_lock(hashtextextended(${`patchwarden:findings:${assetId}`}, 0))`.execute(
       trx,
     );
+    // Read after the lock, so that it sees the inventory of a recompute that held it.
+    if (setId !== undefined) {
+      const { rows } = await sql<{ set_id: string | number }>`
+        select set_id from asset_inventories where asset_id = ${assetId}::uuid`.execute(trx);
+      if (rows[0] === undefined || Number(rows[0].set_id) !== setId) {
+        return { opened: 0, reopened: 0, updated: 0, fixed: 0, unchanged: 0, superseded: true };
+      }
+    }
     const { rows: existing } = await sql<FindingRow>`
       select * from findings where asset_id = ${assetId}::uuid`.execute(trx);
     const result: ApplyResult = { opened: 0, reopened: 0, updated: 0, fixed: 0, unchanged: 0 };

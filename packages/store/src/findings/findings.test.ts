@@ -187,6 +187,42 @@ for (const backend of BACKENDS) {
       expect((await own.recomputeFindings(app, T(3))).reopened).toBe(first.opened + first.reopened);
     });
 
+    it('a match of a set that a newer upload replaced is superseded and changes nothing', async () => {
+      const app = await newApp('superseded-app');
+      const fixedLodash = withVersion(lockfilePackages, 'lodash', '4.17.12');
+      const vulnerable = await assets.replaceInventory(app, lockfilePackages, T(1));
+      const upgraded = await assets.replaceInventory(app, fixedLodash, T(2));
+      expect(upgraded.setId).not.toBe(vulnerable.setId);
+      // The first upload's recompute runs late: its set is no longer the asset's.
+      expect(await service.recomputeFindings(app, T(2), { setId: vulnerable.setId })).toMatchObject({
+        superseded: true,
+        opened: 0,
+      });
+      expect((await findings.list({ assetId: app })).items).toEqual([]);
+      const current = await service.recomputeFindings(app, T(2), { setId: upgraded.setId });
+      expect(current).toMatchObject({ opened: 0, fixed: 0, unchanged: 0 });
+      expect(current.superseded).toBeUndefined();
+
+      await assets.replaceInventory(app, lockfilePackages, T(3));
+      expect(await service.recomputeFindings(app, T(3), { setId: vulnerable.setId })).toMatchObject({
+        opened: 1,
+      });
+      await assets.replaceInventory(app, fixedLodash, T(4));
+      expect(await service.recomputeFindings(app, T(4), { setId: vulnerable.setId })).toMatchObject({
+        superseded: true,
+        fixed: 0,
+      });
+      expect((await findings.list({ assetId: app, status: 'open' })).items).toHaveLength(1);
+      // An empty match with an open finding still fixes it; once fixed, an empty match keeps it.
+      expect(await service.recomputeFindings(app, T(4), { setId: upgraded.setId })).toMatchObject({
+        fixed: 1,
+      });
+      expect(await service.recomputeFindings(app, T(5))).toMatchObject({ fixed: 0, unchanged: 1 });
+      expect((await findings.list({ assetId: app })).items.map((f) => [f.status, f.fixedAt])).toEqual([
+        ['fixed', T(4)],
+      ]);
+    });
+
     it('an asset without an inventory is never recomputed into "all fixed"', async () => {
       const bare = await newApp('no-inventory-yet');
       expect(await service.recomputeFindings(bare, T(1))).toMatchObject({ opened: 0, fixed: 0 });
