@@ -157,6 +157,7 @@ describe(
         assert.deepEqual(server.inventories.get('agent-1')?.hash, first);
         assert.equal(server.inventories.get('agent-1')?.packages, 90);
         assert.equal(server.inventories.get('agent-1')?.form, 'text', 'the agent sends the compact form');
+        assert.equal(server.textUploads, 1, 'as the envelope line and the raw text');
         const checkins = server.requests.filter((r) => r.path === CHECKIN);
         assert.ok(checkins.every((r) => r.body.inventoryHash === first && r.agentId === 'agent-1'));
         assert.equal((checkins[0]?.body.facts as { os: { id: string } }).os.id, 'ubuntu');
@@ -182,6 +183,32 @@ describe(
       }
       assert.ok(agent.events.some((e) => e.event === 'enrolled'));
       assert.ok(agent.events.some((e) => e.event === 'stopped'));
+    });
+
+    it('sends the upload as JSON to a server that refuses the text media type (415), and then only as JSON', async () => {
+      const host = fixtureHost('json-only');
+      const server = await newServer().start();
+      server.acceptTextUploads = false;
+      const agent = start(config(host, server));
+      try {
+        await waitFor('the first upload', () => server.inventories.has('agent-1'));
+        assert.deepEqual(trace(server).slice(0, 4), [
+          `POST ${ENROL} 201`,
+          `POST ${CHECKIN} 200`,
+          `PUT ${INVENTORY} 415`,
+          `PUT ${INVENTORY} 200`,
+        ]);
+        assert.equal(server.inventories.get('agent-1')?.hash, await host.expectedHash());
+        assert.equal(server.textUploads, 0);
+        host.upgrade();
+        const changed = await host.expectedHash();
+        await waitFor('the changed inventory', () => server.inventories.get('agent-1')?.hash === changed);
+        const puts = trace(server).filter((line) => line.startsWith('PUT'));
+        assert.deepEqual(puts, [`PUT ${INVENTORY} 415`, `PUT ${INVENTORY} 200`, `PUT ${INVENTORY} 200`]);
+      } finally {
+        await agent.stop();
+        await server.stop();
+      }
     });
 
     it('keeps a changed inventory in the outbox while the server refuses connections, and delivers it when it is back', async () => {

@@ -4,7 +4,12 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AgentInventoryRequest } from '@patchwarden/core';
-import { AGENT_PROTOCOL_PATHS, canonicalInventoryText, splitCanonicalInventory } from '@patchwarden/core';
+import {
+  AGENT_PROTOCOL_PATHS,
+  canonicalInventoryText,
+  INVENTORY_TEXT_MEDIA_TYPE,
+  splitCanonicalInventory,
+} from '@patchwarden/core';
 
 /**
  * The server side of the agent protocol, small and strict, for tests over real sockets on
@@ -42,6 +47,10 @@ export class ProtocolTestServer {
   >();
   /** Answer the next N requests with this status (503: "server down but reachable"). */
   failNext: { count: number; status: number; retryAfter?: string } | undefined;
+  /** False: answer 415 to INVENTORY_TEXT_MEDIA_TYPE uploads, as a server without that form would. */
+  acceptTextUploads = true;
+  /** Uploads received in INVENTORY_TEXT_MEDIA_TYPE. */
+  textUploads = 0;
   readonly #options: ProtocolTestServerOptions;
   readonly #agents = new Map<string, EnrolledAgent>();
   #server: Server | undefined;
@@ -115,7 +124,20 @@ export class ProtocolTestServer {
     const error = (status: number, code: string, message: string): void =>
       answer(status, { code, message, details: {} });
     try {
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      const raw = Buffer.concat(chunks).toString('utf8');
+      if (req.headers['content-type'] === INVENTORY_TEXT_MEDIA_TYPE) {
+        // The envelope line, then the canonical text: read as the JSON form's `inventory`.
+        if (!this.acceptTextUploads) return error(415, 'PW_ERR_UNSUPPORTED_MEDIA_TYPE', 'JSON only');
+        const newline = raw.indexOf('\n');
+        if (newline < 0) return error(400, 'PW_ERR_PARSE', 'no envelope line');
+        body = {
+          ...(JSON.parse(raw.slice(0, newline)) as Record<string, unknown>),
+          inventory: raw.slice(newline + 1),
+        };
+        this.textUploads++;
+      } else {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      }
     } catch {
       return error(400, 'PW_ERR_PARSE', 'body is not JSON');
     }

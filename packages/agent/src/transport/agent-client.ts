@@ -6,7 +6,7 @@ import type {
   AgentInventoryRequest,
   AgentInventoryResponse,
 } from '@patchwarden/core';
-import { AGENT_PROTOCOL_PATHS } from '@patchwarden/core';
+import { AGENT_PROTOCOL_PATHS, INVENTORY_TEXT_MEDIA_TYPE, inventoryTextBody } from '@patchwarden/core';
 import { AGENT_VERSION } from '../version.ts';
 import type { JsonResponse, TlsTrust } from './json-client.ts';
 import { JsonClient } from './json-client.ts';
@@ -24,6 +24,8 @@ const MAX_INTERVAL_SECONDS = 86_400;
 /** The three calls of the agent protocol, with every answer checked before it is believed. */
 export class AgentClient {
   readonly #http: JsonClient;
+  /** False once the server refused INVENTORY_TEXT_MEDIA_TYPE (415). */
+  #textUploads = true;
 
   constructor(options: AgentClientOptions) {
     this.#http = new JsonClient({
@@ -74,18 +76,37 @@ export class AgentClient {
     };
   }
 
+  /**
+   * An inventory given as its canonical text goes as INVENTORY_TEXT_MEDIA_TYPE (no JSON escaping
+   * of the text, which the server then need not unescape); a server that answers 415 to it (one
+   * older than that form) is sent the same upload as JSON, and is not asked again.
+   */
   async uploadInventory(
     credential: string,
     body: AgentInventoryRequest,
     signal?: AbortSignal,
   ): Promise<AgentInventoryResponse> {
-    const res = await this.#http.send({
+    const request = {
       method: 'PUT',
       path: AGENT_PROTOCOL_PATHS.inventory,
       body,
       bearer: credential,
       ...opt(signal),
-    });
+    } as const;
+    let res: JsonResponse;
+    if ('inventory' in body && this.#textUploads) {
+      try {
+        const content = inventoryTextBody(body, body.inventory);
+        res = await this.#http.send({ ...request, text: { mediaType: INVENTORY_TEXT_MEDIA_TYPE, content } });
+      } catch (error) {
+        if (!(error instanceof AgentTransportError && error.failure === 'http' && error.status === 415))
+          throw error;
+        this.#textUploads = false;
+        res = await this.#http.send(request);
+      }
+    } else {
+      res = await this.#http.send(request);
+    }
     const read = reader(res, 'inventory');
     if (read.boolean('accepted') !== true) throw read.invalid('accepted', 'must be true on a 200 answer');
     return { accepted: true, packages: read.count('packages') };

@@ -27,7 +27,10 @@ export interface JsonClientOptions {
 export interface JsonRequest {
   method: 'POST' | 'PUT';
   path: string;
+  /** Sent as JSON, unless `text` is given. */
   body: unknown;
+  /** A body sent as is, in this media type, instead of `body` as JSON (answers are still JSON). */
+  text?: { mediaType: string; content: string };
   bearer?: string;
   signal?: AbortSignal;
 }
@@ -82,9 +85,9 @@ export class JsonClient {
   /** Resolves with a 2xx answer; anything else rejects with an AgentTransportError. */
   send(req: JsonRequest): Promise<JsonResponse> {
     const url = endpointUrl(this.#base, req.path);
-    const payload = Buffer.from(JSON.stringify(req.body), 'utf8');
+    const payload = Buffer.from(req.text ? req.text.content : JSON.stringify(req.body), 'utf8');
     const headers: Record<string, string | number> = {
-      'content-type': 'application/json',
+      'content-type': req.text ? req.text.mediaType : 'application/json',
       'content-length': payload.length,
       accept: 'application/json',
       'user-agent': this.#userAgent,

@@ -20,9 +20,26 @@ export const AGENT_PROTOCOL_PATHS = {
   enrol: `${AGENT_API_PREFIX}/enrol`,
   /** POST, `Authorization: Bearer <credential>`: AgentCheckinRequest -> 200 AgentCheckinResponse. */
   checkin: `${AGENT_API_PREFIX}/checkin`,
-  /** PUT, `Authorization: Bearer <credential>`: AgentInventoryRequest -> 200 AgentInventoryResponse. */
+  /**
+   * PUT, `Authorization: Bearer <credential>`: AgentInventoryRequest as JSON, or as
+   * INVENTORY_TEXT_MEDIA_TYPE (`inventoryTextBody`) -> 200 AgentInventoryResponse.
+   */
   inventory: `${AGENT_API_PREFIX}/inventory`,
 } as const;
+
+/**
+ * The inventory upload's compact form: line 1 the AgentInventoryEnvelope as JSON, then the
+ * canonical inventory text itself, unescaped. The server hashes and splits the text as its bytes
+ * arrive, without first building (and JSON-unescaping) one string of the whole upload: at a few
+ * hundred kilobytes, that string alone cost more than storing the inventory.
+ */
+export const INVENTORY_TEXT_MEDIA_TYPE = 'application/vnd.patchwarden.inventory';
+
+/** The body of an upload in INVENTORY_TEXT_MEDIA_TYPE (JSON.stringify never writes a raw newline). */
+export function inventoryTextBody(envelope: AgentInventoryEnvelope, canonicalText: string): string {
+  const { agentId, inventoryHash, facts, collectedAt } = envelope;
+  return `${JSON.stringify({ agentId, inventoryHash, facts, collectedAt })}\n${canonicalText}`;
+}
 
 /** What the agent knows about its host; sent on enrol, with every check-in and every inventory. */
 export interface AgentFacts {

@@ -91,7 +91,11 @@ function requireCanonical(line: string, parsed: unknown, lineNumber: number): vo
  * line they already parsed once (same text, same package).
  */
 export function splitCanonicalInventory(inventory: string): CanonicalInventory {
-  const lines = inventory.split('\n');
+  return canonicalInventoryOfLines(inventory.split('\n'));
+}
+
+/** `splitCanonicalInventory` of a text already split at its newlines (the array is kept, not copied). */
+export function canonicalInventoryOfLines(lines: readonly string[]): CanonicalInventory {
   if (lines[0] !== INVENTORY_CANONICAL_HEADER) {
     throw invalid(1, `the header must be ${JSON.stringify(INVENTORY_CANONICAL_HEADER)}`);
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AgentFacts, InstalledPackage, OsRelease } from '@patchwarden/core';
-import { canonicalInventoryText } from '@patchwarden/core';
+import { canonicalInventoryText, INVENTORY_TEXT_MEDIA_TYPE, inventoryTextBody } from '@patchwarden/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '@patchwarden/store';
 import { BACKENDS, freshTarget } from '../../../store/src/testing/test-database.ts';
@@ -271,6 +271,95 @@ for (const backend of BACKENDS) {
       });
       expect(neither.statusCode).toBe(400);
       expect(await fx.app.platform.assets.inventoryOf(charlie.assetId)).toEqual(before);
+    });
+
+    it(`accepts ${INVENTORY_TEXT_MEDIA_TYPE} (envelope line + raw text) as the same inventory; refuses bad ones, changing nothing`, async () => {
+      const foxtrot = await enrol('foxtrot', '52:54:00:00:00:0f');
+      const { bravo } = agents;
+      const text = canonicalInventoryText(OS, PACKAGES);
+      const envelope = { ...textBody(foxtrot.agentId, foxtrot.facts, text), inventory: undefined };
+      const put = (
+        payload: string | Buffer,
+        contentType = INVENTORY_TEXT_MEDIA_TYPE,
+        credential = foxtrot.credential,
+      ) =>
+        fx.app.inject({
+          method: 'PUT',
+          url: '/agent/v1/inventory',
+          headers: { authorization: `Bearer ${credential}`, 'content-type': contentType },
+          payload,
+        });
+      const [header, osLine, ...lines] = text.split('\n');
+      const cases: [string, string, number][] = [
+        ['unsorted', [header, osLine, ...[...lines].reverse()].join('\n'), 4],
+        ['spaced', [header, osLine, lines[0]!.replaceAll(',', ', '), lines[1]].join('\n'), 3],
+        ['not JSON', [header, osLine, lines[0], '["dpkg",'].join('\n'), 4],
+        ['wrong header', ['patchwarden-inventory/9', osLine, ...lines].join('\n'), 1],
+        ['trailing newline', `${text}\n`, 5],
+      ];
+      for (const [name, bad] of cases) {
+        const hash = `sha256:${createHash('sha256').update(bad, 'utf8').digest('hex')}`;
+        const response = await put(inventoryTextBody({ ...envelope, inventoryHash: hash }, bad));
+        expect(response.statusCode, name).toBe(400);
+        expect(response.json().details, name).toMatchObject({ line: cases.find(([n]) => n === name)![2] });
+      }
+      const refusals: [string, string | Buffer, number, string][] = [
+        [
+          'hash mismatch',
+          inventoryTextBody({ ...envelope, inventoryHash: serverInventoryHash(OS, []) }, text),
+          400,
+          'PW_ERR_INVALID_RECORD',
+        ],
+        ['no envelope line', JSON.stringify(envelope), 400, 'PW_ERR_PARSE'],
+        ['envelope not JSON', `{"agentId":\n${text}`, 400, 'PW_ERR_PARSE'],
+        ['envelope an array', `[1]\n${text}`, 400, 'PW_ERR_PARSE'],
+        ['poisoned envelope', `{"agentId":"x","__proto__":{"admin":true}}\n${text}`, 400, 'PW_ERR_PARSE'],
+        [
+          'envelope without collectedAt',
+          `${JSON.stringify({ ...envelope, collectedAt: undefined })}\n${text}`,
+          400,
+          'PW_ERR_VALIDATION',
+        ],
+        [
+          'invalid UTF-8',
+          Buffer.concat([Buffer.from(`${JSON.stringify(envelope)}\n${text}`), Buffer.from([0xc3])]),
+          400,
+          'PW_ERR_PARSE',
+        ],
+        ['as text/plain', inventoryTextBody(envelope, text), 415, 'PW_ERR_UNSUPPORTED_MEDIA_TYPE'],
+        [
+          'over the size limit',
+          inventoryTextBody(envelope, `${text}${'x'.repeat(9 * 1024 * 1024)}`),
+          413,
+          'PW_ERR_PAYLOAD_TOO_LARGE',
+        ],
+      ];
+      for (const [name, payload, status, code] of refusals) {
+        const response = await put(
+          payload,
+          name === 'as text/plain' ? 'text/plain' : INVENTORY_TEXT_MEDIA_TYPE,
+        );
+        expect(response.statusCode, name).toBe(status);
+        expect(response.json().code, name).toBe(code);
+      }
+      // Another agent's credential cannot write foxtrot's host with this form either.
+      const forOther = await put(
+        inventoryTextBody(envelope, text),
+        INVENTORY_TEXT_MEDIA_TYPE,
+        bravo!.credential,
+      );
+      expect(forOther.statusCode).toBe(403);
+      expect(await fx.app.platform.assets.inventoryOf(foxtrot.assetId)).toBeUndefined();
+
+      const accepted = await put(inventoryTextBody(envelope, text));
+      expect(accepted.statusCode).toBe(200);
+      expect(accepted.json()).toEqual({ accepted: true, packages: 2 });
+      const [stored, asJson] = await Promise.all(
+        [foxtrot, agents.charlie!].map((agent) => fx.app.platform.assets.inventoryOf(agent.assetId)),
+      );
+      expect(stored!.hash).toBe(serverInventoryHash(OS, PACKAGES));
+      expect(stored!.setId).toBe(asJson!.setId);
+      expect(stored!.packages.find((p) => p.name === 'openssl')?.ecosystem).toBe('Debian:12');
     });
 
     it('answers 413 for an inventory over the size limit', async () => {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import {
   AGENT_PROTOCOL_PATHS,
+  canonicalInventoryOfLines,
   canonicalInventoryText,
+  INVENTORY_TEXT_MEDIA_TYPE,
   osEcosystem,
   pwError,
   splitCanonicalInventory,
@@ -23,7 +25,14 @@ import {
   agentEnrolResponseSchema,
   agentInventoryRequestSchema,
   agentInventoryResponseSchema,
+  agentInventoryTextRequestSchema,
 } from './agent-schemas.ts';
+import type { BodyMediaType } from '../openapi/openapi.ts';
+import {
+  INVENTORY_TEXT_BODY_DOCUMENTATION,
+  installInventoryTextParser,
+  UploadedInventoryText,
+} from './inventory-text-body.ts';
 
 export interface AgentRouteOptions {
   /** What enrolled agents are told; they may be configured to override it. */
@@ -35,6 +44,7 @@ export interface AgentRouteOptions {
 }
 
 type UploadBody = z.infer<typeof agentInventoryRequestSchema>;
+type TextUploadBody = z.infer<typeof agentInventoryTextRequestSchema>;
 
 export const DEFAULT_CHECKIN_INTERVAL_SECONDS = 300;
 export const DEFAULT_INVENTORY_BODY_LIMIT = 8 * 1024 * 1024;
@@ -148,6 +158,7 @@ export function registerAgentRoutes(
   const authenticate = agentAuth(auth);
   // Lines of earlier uploads (of any host): most of an upload needs no parsing (see the class).
   const lineCache = new InventoryLineCache();
+  installInventoryTextParser(fastify);
   if (!fastify.hasRequestDecorator('agent')) fastify.decorateRequest('agent', null);
   // Heartbeats' last_seen is written in one statement per second. Closing writes what is pending
   // in preClose, because onClose hooks run last-registered first and whoever created the app may
@@ -254,15 +265,36 @@ export function registerAgentRoutes(
       config: { rateLimit: { ...rateLimit, max: Math.max(1, Math.floor(rateLimit.max / 4)) } },
       schema: {
         summary: "Upload the host's full inventory",
+        description:
+          `As JSON (AgentInventoryRequest), or as ${INVENTORY_TEXT_MEDIA_TYPE}: line 1 the JSON envelope ` +
+          '(agentId, inventoryHash, facts, collectedAt), then the canonical inventory text, unescaped.',
         tags: ['agent'],
-        body: agentInventoryRequestSchema,
+        body: {
+          content: {
+            'application/json': { schema: agentInventoryRequestSchema },
+            [INVENTORY_TEXT_MEDIA_TYPE]: {
+              schema: agentInventoryTextRequestSchema,
+              documentedAs: INVENTORY_TEXT_BODY_DOCUMENTATION,
+            } satisfies BodyMediaType,
+          },
+        },
         response: { 200: agentInventoryResponseSchema },
       },
     },
     async (request) => {
-      const agent = requireOwnAgent(request, request.body.agentId);
-      const { facts, collectedAt, inventoryHash } = request.body;
-      const { os, set } = uploadedSet(request.body);
+      // Bodies of the two media types above are validated by their schemas; any other parsed one
+      // (text/plain, which Fastify parses by default) is refused here.
+      if (typeof request.body !== 'object' || request.body === null) {
+        throw pwError(
+          'PW_ERR_UNSUPPORTED_MEDIA_TYPE',
+          `Send the inventory as application/json or ${INVENTORY_TEXT_MEDIA_TYPE}`,
+          { field: 'content-type' },
+        );
+      }
+      const body = request.body as UploadBody | TextUploadBody;
+      const agent = requireOwnAgent(request, body.agentId);
+      const { facts, collectedAt, inventoryHash } = body;
+      const { os, set } = uploadedSet(body);
       const now = clock().toISOString();
       const reportedAt =
         Date.parse(collectedAt) > Date.parse(now) ? now : new Date(collectedAt).toISOString();
@@ -308,7 +340,14 @@ export function registerAgentRoutes(
    * `inventoryHash`: the canonical text is hashed as received (before any line is parsed), the
    * objects by rebuilding their text.
    */
-  function uploadedSet(body: UploadBody): { os: OsRelease; set: CanonicalSet } {
+  function uploadedSet(body: UploadBody | TextUploadBody): { os: OsRelease; set: CanonicalSet } {
+    if ('text' in body && body.text instanceof UploadedInventoryText) {
+      requireHash(body.inventoryHash, body.text.hash);
+      const canonical = canonicalInventoryOfLines(body.text.lines);
+      return { os: canonical.os, set: lineCache.setOf(canonical) };
+    }
+    if ('text' in body)
+      throw pwError('PW_ERR_VALIDATION', 'The inventory text is missing', { field: 'body' });
     if (body.inventory !== undefined) {
       requireHash(body.inventoryHash, hashOfText(body.inventory));
       const canonical = splitCanonicalInventory(body.inventory);

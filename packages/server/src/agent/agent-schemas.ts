@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { installedPackageSchema } from '../assets/asset-schemas.ts';
+import { UploadedInventoryText } from './inventory-text-body.ts';
 
 /** The agent protocol of packages/core/src/agent-protocol as zod schemas (OpenAPI components). */
 export const osReleaseSchema = z
@@ -103,6 +104,21 @@ export const agentInventoryRequestSchema = z
     }
   })
   .meta({ id: 'AgentInventoryRequest' });
+
+/**
+ * An upload in INVENTORY_TEXT_MEDIA_TYPE after its body parser (inventory-text-body.ts): line 1's
+ * envelope plus `text`, which only that parser can produce. In the OpenAPI document this media
+ * type's body is described as text (see openapi.ts).
+ */
+export const agentInventoryTextRequestSchema = z.object({
+  agentId: z.string().min(1).max(100),
+  inventoryHash: hash,
+  facts: agentFactsSchema,
+  collectedAt: z.iso.datetime({ offset: true }),
+  text: z.custom<UploadedInventoryText>((value) => value instanceof UploadedInventoryText, {
+    message: 'the canonical inventory text follows line 1 of the body',
+  }),
+});
 
 export const agentInventoryResponseSchema = z
   .object({ accepted: z.literal(true), packages: z.number().int() })

@@ -148,6 +148,14 @@ for (const backend of BACKENDS) {
           '/agent/v1/inventory',
         ]),
       );
+      // The upload's two forms: JSON, and the envelope line followed by the raw canonical text.
+      const upload = document.paths['/agent/v1/inventory'].put.requestBody.content;
+      expect(Object.keys(upload).sort()).toEqual([
+        'application/json',
+        'application/vnd.patchwarden.inventory',
+      ]);
+      expect(upload['application/json'].schema.$ref).toMatch(/AgentInventoryRequest/);
+      expect(upload['application/vnd.patchwarden.inventory'].schema).toMatchObject({ type: 'string' });
     });
   });
 }

@@ -28,9 +28,50 @@ export async function registerOpenApi(app: FastifyInstance, info: OpenApiInfo): 
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
     },
-    transform: jsonSchemaTransform,
+    transform: transformRouteSchema,
     transformObject: (document) => pruneUnreferencedSchemas(jsonSchemaTransformObject(document)),
   });
+}
+
+/**
+ * One media type of a route body given per media type (Fastify's `body: { content: { ... } }`):
+ * `schema` is the zod schema that validates it; `documentedAs`, when set, is the JSON Schema
+ * published instead (for a body its parser turns into something JSON Schema cannot describe).
+ */
+export interface BodyMediaType {
+  schema: unknown;
+  documentedAs?: Record<string, unknown>;
+}
+
+type TransformInput = Parameters<typeof jsonSchemaTransform>[0];
+
+/**
+ * fastify-type-provider-zod's transform, extended to bodies given per media type: each zod schema
+ * is converted on its own and the results are put back under `content`, which @fastify/swagger
+ * turns into the request body's media types.
+ */
+function transformRouteSchema(input: TransformInput): ReturnType<typeof jsonSchemaTransform> {
+  const body = (input.schema as { body?: unknown } | undefined)?.body;
+  const content =
+    typeof body === 'object' && body !== null && 'content' in body
+      ? (body as { content: Record<string, BodyMediaType> }).content
+      : undefined;
+  if (!content) return jsonSchemaTransform(input);
+  const { body: _omitted, ...withoutBody } = input.schema as Record<string, unknown>;
+  void _omitted;
+  const documented: Record<string, { schema: unknown }> = {};
+  for (const [mediaType, entry] of Object.entries(content)) {
+    documented[mediaType] = {
+      schema:
+        entry.documentedAs ??
+        (
+          jsonSchemaTransform({ ...input, schema: { ...withoutBody, body: entry.schema } } as TransformInput)
+            .schema as { body: unknown }
+        ).body,
+    };
+  }
+  const rest = jsonSchemaTransform({ ...input, schema: withoutBody } as TransformInput);
+  return { ...rest, schema: { ...(rest.schema as object), body: { content: documented } } };
 }
 
 /** `GET <prefix>/openapi.json`; registered inside the API prefix. */
