@@ -1,5 +1,5 @@
 /**
- * Agent check-in throughput: `npm run bench:checkin [-- --agents 200 --concurrency 64 --duration 10 --form text|objects --fleet dpkg|alma9]`.
+ * Agent check-in throughput: `npm run bench:checkin [-- --agents 200 --concurrency 64 --duration 10 --form text|json-text|objects --fleet dpkg|alma9]`.
  *
  * The server runs in a child process (this file with `--serve`) on a fresh PostgreSQL database
  * `pw_bench_<random>` (DATABASE_URL names the server, default postgres://postgres@127.0.0.1:5432),
@@ -8,7 +8,8 @@
  *   (a) heartbeats: POST /agent/v1/checkin, C in flight, for D seconds;
  *   (b) full inventories: PUT /agent/v1/inventory with 1,500 packages each (real dpkg rows,
  *       multiplied and perturbed so that each upload is a different inventory), for D seconds,
- *       sent as the agent sends them: the canonical text (`--form objects` sends JSON objects).
+ *       sent as the agent sends them: INVENTORY_TEXT_MEDIA_TYPE, a JSON envelope line and the raw
+ *       canonical text (`--form json-text`: the text as a JSON string; `--form objects`: JSON objects).
  * Printed: requests/s, p50/p99 latency, errors by status, the server's peak RSS (VmHWM), and CPU
  * per request of the server process and of PostgreSQL (every `postgres` process on this machine,
  * so other sessions' queries count too when the machine is shared): compare those between runs,
@@ -24,7 +25,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { AGENT_PROTOCOL_PATHS, canonicalInventoryText, canonicalPackageLine } from '@patchwarden/core';
+import {
+  AGENT_PROTOCOL_PATHS,
+  canonicalInventoryText,
+  canonicalPackageLine,
+  INVENTORY_TEXT_MEDIA_TYPE,
+  inventoryTextBody,
+} from '@patchwarden/core';
 import type {
   AgentCheckinRequest,
   AgentCheckinResponse,
@@ -236,21 +243,26 @@ class InventoryTexts {
   }
 
   /** The text, its hash, and the text escaped for a JSON string (`JSON.stringify(text)` unquoted). */
-  of(host: number, generation: number): { text: string; hash: string; json: string } {
+  of(host: number, generation: number, withJson = false): { text: string; hash: string; json: string } {
     const packages = inventoryOf(this.#base, host, generation);
     let lines = packages.map((p, i) => (p === this.#base[i] ? this.#lines[i]! : canonicalPackageLine(p)));
     const sorted = lines.every((line, i) => i === 0 || lines[i - 1]! <= line);
-    let json: string[];
+    let json: string[] = [];
     if (sorted) {
-      json = lines.map((line, i) =>
-        packages[i] === this.#base[i] ? this.#jsonLines[i]! : inJsonString(line),
-      );
+      if (withJson)
+        json = lines.map((line, i) =>
+          packages[i] === this.#base[i] ? this.#jsonLines[i]! : inJsonString(line),
+        );
     } else {
       lines = [...lines].sort();
-      json = lines.map(inJsonString);
+      if (withJson) json = lines.map(inJsonString);
     }
     const text = `${this.#head}\n${lines.join('\n')}`;
-    return { text, hash: hashOf(text), json: `${inJsonString(this.#head)}\\n${json.join('\\n')}` };
+    return {
+      text,
+      hash: hashOf(text),
+      json: withJson ? `${inJsonString(this.#head)}\\n${json.join('\\n')}` : '',
+    };
   }
 }
 
@@ -296,13 +308,14 @@ async function call(
   path: string,
   body: string | Buffer,
   credential?: string,
+  contentType = 'application/json',
 ): Promise<{ status: number; body: string }> {
   const response = await pool.request({
     method,
     path,
     body,
     headers: {
-      'content-type': 'application/json',
+      'content-type': contentType,
       ...(credential ? { authorization: `Bearer ${credential}` } : {}),
     },
   });
@@ -482,7 +495,8 @@ async function bench(): Promise<void> {
   const hosts = FLEETS[fleetName];
   const formAt = process.argv.indexOf('--form');
   const form = formAt >= 0 ? process.argv[formAt + 1] : 'text';
-  if (form !== 'text' && form !== 'objects') throw new Error('--form must be text or objects');
+  if (form !== 'text' && form !== 'json-text' && form !== 'objects')
+    throw new Error('--form must be text, json-text or objects');
   const name = `pw_bench_${randomBytes(5).toString('hex')}`;
   process.stdout.write(
     `bench:checkin: ${agents} agents, heartbeat concurrency ${concurrency}, inventory concurrency ` +
@@ -501,7 +515,13 @@ async function bench(): Promise<void> {
     const texts = new InventoryTexts(hosts.os, grown(await hosts.real()));
     process.stdout.write(
       `inventory: ${texts.packages.length} packages per host (fleet ${hosts.name}, from real rows), sent as ` +
-        `${form === 'text' ? 'canonical text (as the agent sends it)' : 'JSON objects (--form objects)'}\n`,
+        `${
+          form === 'text'
+            ? `${INVENTORY_TEXT_MEDIA_TYPE}: envelope line + canonical text (as the agent sends it)`
+            : form === 'json-text'
+              ? 'the canonical text in a JSON string (--form json-text)'
+              : 'JSON objects (--form objects)'
+        }\n`,
     );
 
     // Enrolment (concurrently, as a fleet rollout would).
@@ -566,23 +586,25 @@ async function bench(): Promise<void> {
     const upload = (n: number): { hash: string; body: Buffer } => {
       const agent = fleet[n % fleet.length]!;
       const generation = Math.floor(n / fleet.length);
-      const { hash, json } = texts.of(agent.host, generation);
+      const { hash, text, json } = texts.of(agent.host, generation, form === 'json-text');
       const envelope: AgentInventoryEnvelope = {
         agentId: agent.agentId,
         inventoryHash: hash,
         facts: agent.facts,
         collectedAt: new Date(Date.now() - 60_000 + generation).toISOString(),
       };
-      // The text form is `JSON.stringify({ ...envelope, inventory: text })`, with the text's
-      // lines escaped once beforehand rather than on every upload.
+      // The json-text form is `JSON.stringify({ ...envelope, inventory: text })`, with the
+      // text's lines escaped once beforehand rather than on every upload.
       const body =
         form === 'text'
-          ? `${JSON.stringify(envelope).slice(0, -1)},"inventory":"${json}"}`
-          : JSON.stringify({
-              ...envelope,
-              os: texts.os,
-              packages: inventoryOf(texts.packages, agent.host, generation),
-            } satisfies AgentInventoryRequest);
+          ? inventoryTextBody(envelope, text)
+          : form === 'json-text'
+            ? `${JSON.stringify(envelope).slice(0, -1)},"inventory":"${json}"}`
+            : JSON.stringify({
+                ...envelope,
+                os: texts.os,
+                packages: inventoryOf(texts.packages, agent.host, generation),
+              } satisfies AgentInventoryRequest);
       return { hash, body: Buffer.from(body) };
     };
     // Agents build their uploads on their own hosts: the bodies are built before the timed phase,
@@ -608,7 +630,14 @@ async function bench(): Promise<void> {
         next = upload(n);
         builtInPhase++;
       }
-      const answer = await call(pool, 'PUT', AGENT_PROTOCOL_PATHS.inventory, next.body, agent.credential);
+      const answer = await call(
+        pool,
+        'PUT',
+        AGENT_PROTOCOL_PATHS.inventory,
+        next.body,
+        agent.credential,
+        form === 'text' ? INVENTORY_TEXT_MEDIA_TYPE : 'application/json',
+      );
       if (answer.status === 200) agent.inventoryHash = next.hash;
       return { status: answer.status, expected: 200 };
     });

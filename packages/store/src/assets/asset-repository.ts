@@ -535,110 +535,140 @@ export class AssetRepository {
     return this.replaceInventorySet(assetId, canonicalSet(packages), receivedAt, options);
   }
 
-  /** `replaceInventory` for a set already built (an agent's canonical text: InventoryLineCache). */
+  /**
+   * `replaceInventory` for a set already built (an agent's canonical text: InventoryLineCache).
+   *
+   * No transaction: interning writes rows that are never deleted and never change (each statement
+   * may commit on its own), and one statement then finds the set by content or writes it, links
+   * it and moves the asset's times (#linkSet). Uploads of one host are ordered by that statement's
+   * upsert, which replaces the link only with a report at least as recent; a set's share lock keeps
+   * pruneUnusedSets off it until the link is written. Two to four round trips in all, where a
+   * transaction took seven: on a two-core host each one costs the server and PostgreSQL a wakeup.
+   */
   async replaceInventorySet(
     assetId: string,
     set: CanonicalSet,
     receivedAt: string,
     options: { reportedHash?: string } = {},
   ): Promise<InventoryResult> {
-    // Ids read or inserted here; they are published to the process's caches after commit.
+    if (!UUID.test(assetId)) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
+    const db = this.#database.db;
+    // Ids read or inserted here; they are published to the process's caches once stored.
     const seenTuples = new Map<string, number>();
     const seenItems = new Map<string, ItemIds>();
-    let written: { setId: number; tupleIds: number[] } | undefined;
-    const result = await this.#write(
-      'Storing an inventory',
-      async (trx): Promise<InventoryResult> => {
-        // One round trip: locks the asset row (two uploads of one host apply in order), reads its
-        // current inventory and looks the set up by content, locking it against pruneUnusedSets
-        // until this upload has linked it.
-        const { rows: locked } = await sql<{
-          previous_set_id: number | null;
-          previous_received_at: Date | null;
-          set_id: number | null;
-        }>`
-          select ai.set_id as previous_set_id, ai.received_at as previous_received_at,
-            (select s.id from inventory_sets s where s.hash = ${set.hash} for share) as set_id
-          from assets a left join asset_inventories ai on ai.asset_id = a.id
-          where a.id = ${assetId}::uuid
-          for update of a`.execute(trx);
-        const current = locked[0];
-        if (!current) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
-        const previous =
-          current.previous_set_id === null
-            ? undefined
-            : { set_id: Number(current.previous_set_id), received_at: current.previous_received_at! };
-        let setId = current.set_id === null ? undefined : Number(current.set_id);
-        const reused = setId !== undefined;
-        let newTuples = 0;
-        if (setId === undefined) {
-          const interned = await this.#internItems(trx, set.items, seenTuples, seenItems);
-          newTuples = interned.newTuples;
-          const itemIds = interned.ids.map((ids) => ids.itemId);
-          const itemTupleIds = interned.ids.map((ids) => ids.tupleId);
-          const tupleIds = [...new Set(itemTupleIds)].sort((a, b) => a - b);
-          // One row per set: its items in canonical order, its distinct tuples for fleet matching.
-          const inserted = await sql<{ id: number }>`
-            insert into inventory_sets (hash, packages, item_ids, tuple_ids)
-            values (${set.hash}, ${set.items.length}, ${bigintArray(itemIds)}, ${bigintArray(tupleIds)})
-            on conflict (hash) do nothing returning id`.execute(trx);
-          if (inserted.rows[0]) {
-            setId = inserted.rows[0].id;
-            written = { setId, tupleIds: itemTupleIds };
-          } else {
-            // Another transaction wrote the same set meanwhile: it is complete once visible.
-            setId = (
-              await trx
-                .selectFrom('inventory_sets')
-                .select('id')
-                .where('hash', '=', set.hash)
-                .executeTakeFirstOrThrow()
-            ).id;
-          }
-        }
-        const applied = previous === undefined || previous.received_at.getTime() <= Date.parse(receivedAt);
-        if (applied) {
-          await sql`
-            with link as (
-              insert into asset_inventories (asset_id, set_id, received_at, hash)
-              values (${assetId}::uuid, ${setId}, ${receivedAt}::timestamptz, ${options.reportedHash ?? set.hash})
-              on conflict (asset_id) do update
-                set set_id = excluded.set_id, received_at = excluded.received_at, hash = excluded.hash
-              returning asset_id)
-            update assets set
-              inventory_at = greatest(inventory_at, ${receivedAt}::timestamptz),
-              last_seen = greatest(last_seen, ${receivedAt}::timestamptz),
-              first_seen = least(first_seen, ${receivedAt}::timestamptz),
-              updated_at = now()
-            where id = (select asset_id from link)`.execute(trx);
-        }
-        return {
+    let stored = false;
+    try {
+      const interned = await this.#internItems(db, set.items, seenTuples, seenItems);
+      this.#tupleIds.publish(seenTuples);
+      this.#itemIds.publish(seenItems);
+      const itemTupleIds = interned.ids.map((ids) => ids.tupleId);
+      const ids = {
+        itemIds: interned.ids.map((ids) => ids.itemId),
+        tupleIds: [...new Set(itemTupleIds)].sort((a, b) => a - b),
+      };
+      const reportedHash = options.reportedHash ?? set.hash;
+      let link = await this.#linkSet(assetId, set, ids, receivedAt, reportedHash);
+      // Another upload wrote the same set after this statement's snapshot was taken: it is
+      // committed now (the insert waited for it), so a second statement sees it.
+      if (link.set_id === null && link.asset_exists)
+        link = await this.#linkSet(assetId, set, ids, receivedAt, reportedHash);
+      if (!link.asset_exists) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
+      if (link.set_id === null) throw new Error(`the package set ${set.hash} could not be stored or found`);
+      const setId = Number(link.set_id);
+      const applied = link.id !== null;
+      if (link.inserted_id !== null) {
+        // Written here: the set can spare its readers a round trip.
+        this.#setItems.publish(
           setId,
-          setHash: set.hash,
-          reused,
-          changed: applied && previous?.set_id !== setId,
-          applied,
-          packages: set.items.length,
-          newTuples,
-        };
-      },
-      new Set([assetId]),
-    );
-    // Committed: the ids exist, and the set just written can spare its readers a round trip.
-    this.#tupleIds.publish(seenTuples);
-    this.#itemIds.publish(seenItems);
-    if (written) {
-      const { tupleIds } = written;
-      this.#setItems.publish(
-        written.setId,
-        set.items.map((item, position) => ({
-          tupleId: tupleIds[position]!,
-          tuple: item.tuple,
-          package: packageOfItem(item),
-        })),
-      );
+          set.items.map((item, position) => ({
+            tupleId: itemTupleIds[position]!,
+            tuple: item.tuple,
+            package: packageOfItem(item),
+          })),
+        );
+      }
+      if (applied) {
+        // The row the statement wrote is the asset's state now.
+        this.#states.put(assetId, {
+          asset: assetFromRow(link as AssetRow).asset,
+          inventoryHash: reportedHash,
+        });
+        stored = true;
+      }
+      const previousSetId = link.previous_set_id === null ? undefined : Number(link.previous_set_id);
+      return {
+        setId,
+        setHash: set.hash,
+        reused: link.inserted_id === null,
+        changed: applied && previousSetId !== setId,
+        applied,
+        packages: set.items.length,
+        newTuples: interned.newTuples,
+      };
+    } catch (error) {
+      if (error instanceof PatchwardenError) throw error;
+      throw pwError('PW_ERR_DATABASE', `Storing an inventory failed: ${reasonOf(error)}`, {}, error);
+    } finally {
+      if (!stored) this.#states.invalidate([assetId]);
     }
-    return result;
+  }
+
+  /**
+   * One statement: the set by content, share-locked (or inserted when new), linked to the asset
+   * unless a more recent report is linked already, and the asset's inventory and seen times moved.
+   * Answers the set id (null when a concurrent upload's insert of the same set is not visible to
+   * this snapshot), whether the set was inserted here, the previous link, whether the asset
+   * exists, and the updated asset row when the link was written (`id` null otherwise).
+   */
+  async #linkSet(
+    assetId: string,
+    set: CanonicalSet,
+    ids: { itemIds: number[]; tupleIds: number[] },
+    receivedAt: string,
+    reportedHash: string,
+  ) {
+    const { rows } = await sql<
+      Partial<AssetRow> & {
+        id: string | null;
+        set_id: number | string | null;
+        inserted_id: number | null;
+        previous_set_id: number | string | null;
+        asset_exists: boolean;
+      }
+    >`
+      with owner as (
+        select id from assets where id = ${assetId}::uuid),
+      existing as (
+        select s.id from inventory_sets s where s.hash = ${set.hash} for share),
+      inserted as (
+        insert into inventory_sets (hash, packages, item_ids, tuple_ids)
+        select ${set.hash}, ${set.items.length}, ${bigintArray(ids.itemIds)}, ${bigintArray(ids.tupleIds)}
+        where not exists (select 1 from existing) and exists (select 1 from owner)
+        on conflict (hash) do nothing
+        returning id),
+      target as (
+        select coalesce((select id from existing), (select id from inserted)) as id),
+      link as (
+        insert into asset_inventories (asset_id, set_id, received_at, hash)
+        select o.id, t.id, ${receivedAt}::timestamptz, ${reportedHash}
+        from owner o cross join target t where t.id is not null
+        on conflict (asset_id) do update
+          set set_id = excluded.set_id, received_at = excluded.received_at, hash = excluded.hash
+          where asset_inventories.received_at <= excluded.received_at
+        returning asset_id),
+      touched as (
+        update assets a set
+          inventory_at = greatest(a.inventory_at, ${receivedAt}::timestamptz),
+          last_seen = greatest(a.last_seen, ${receivedAt}::timestamptz),
+          first_seen = least(a.first_seen, ${receivedAt}::timestamptz),
+          updated_at = now()
+        where a.id = (select asset_id from link)
+        returning ${ASSET_SELECT})
+      select touched.*, (select id from target) as set_id, (select id from inserted) as inserted_id,
+        (select ai.set_id from asset_inventories ai where ai.asset_id = ${assetId}::uuid) as previous_set_id,
+        exists (select 1 from owner) as asset_exists
+      from (select 1) as one left join touched on true`.execute(this.#database.db);
+    return rows[0]!;
   }
 
   /**
@@ -647,7 +677,7 @@ export class AssetRepository {
    * the others' ids go into `seenTuples` and `seenItems`, to be published once committed.
    */
   async #internItems(
-    trx: Tx,
+    trx: Tx | Database['db'],
     items: readonly SetItem[],
     seenTuples: Map<string, number>,
     seenItems: Map<string, ItemIds>,
@@ -718,7 +748,7 @@ export class AssetRepository {
 
   /** Tuple ids for these items, inserting the tuples not seen before; cached ones are not looked up. */
   async #internTuples(
-    trx: Tx,
+    trx: Tx | Database['db'],
     items: readonly { tuple: MatchTarget; keyName: string }[],
     seen: Map<string, number>,
   ): Promise<{ ids: number[]; created: number }> {

@@ -64,6 +64,21 @@ export class AssetStateCache {
     this.#entries.set(assetId, { state, expiresAt: this.#now() + this.#ttlMs });
   }
 
+  /**
+   * The state a write of this process has just committed: it replaces the entry, and a read in
+   * flight cannot put its older answer back. Writes of one asset commit in order (its row lock),
+   * and their answers are handled in that order, so the last one here is the stored one.
+   */
+  put(assetId: string, state: AssetState): void {
+    this.#fills.delete(assetId);
+    this.#entries.delete(assetId);
+    if (this.#entries.size >= MAX_ENTRIES) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    this.#entries.set(assetId, { state, expiresAt: this.#now() + this.#ttlMs });
+  }
+
   /** A read that found nothing (or failed) leaves no token behind. */
   abandon(assetId: string, token: object): void {
     if (this.#fills.get(assetId) === token) this.#fills.delete(assetId);

@@ -6,6 +6,7 @@ import { openDatabase } from '../database/open-database.ts';
 import { BACKENDS, freshTarget } from '../testing/test-database.ts';
 import type { TestTarget } from '../testing/test-database.ts';
 import { AssetRepository } from './asset-repository.ts';
+import { canonicalSet } from './inventory-sets.ts';
 import { LastSeenBatcher } from './last-seen-batcher.ts';
 
 const NOW = '2025-03-01T00:00:00.000Z';
@@ -73,7 +74,7 @@ for (const backend of BACKENDS) {
       expect(await assets.checkinState(asset.id)).toBeUndefined();
     });
 
-    it('a rolled-back upload hands out no tuple or item id that does not exist', async () => {
+    it('a failed upload links nothing, and hands out no tuple or item id that does not exist', async () => {
       const { asset: doomed } = await assets.upsertFromReport(
         { source: 'agent', facts: facts('cache-doomed', '52:54:00:00:01:0b') },
         NOW,
@@ -82,7 +83,7 @@ for (const backend of BACKENDS) {
         { source: 'agent', facts: facts('cache-kept', '52:54:00:00:01:0c') },
         NOW,
       );
-      // Fails the transaction after its tuples, items and set were inserted.
+      // Fails the statement that writes the set and links it, after tuples and items were interned.
       await sql`create function pw_test_refuse() returns trigger language plpgsql as $$
         begin raise exception 'refused for the test'; end $$`.execute(database.db);
       await sql
@@ -93,14 +94,22 @@ for (const backend of BACKENDS) {
         .execute(database.db);
       const fresh = packages('+rollback');
       await expect(assets.replaceInventory(doomed.id, fresh, NOW)).rejects.toThrow(/refused for the test/);
+      expect(await assets.inventoryOf(doomed.id)).toBeUndefined();
+      expect((await assets.checkinState(doomed.id))?.inventoryHash).toBeUndefined();
+      const sets = await sql<{ n: number }>`
+        select count(*)::int as n from inventory_sets where hash = ${canonicalSet(fresh).hash}`.execute(
+        database.db,
+      );
+      expect(sets.rows[0]!.n).toBe(0);
+      // Interned tuples and items stay: they are immutable, shared, and committed on their own.
       const tuples = await sql<{ n: number }>`
         select count(*)::int as n from package_tuples where version like '%+rollback'`.execute(database.db);
-      expect(tuples.rows[0]!.n).toBe(0);
+      expect(tuples.rows[0]!.n).toBe(2);
 
       // The same packages again, on another asset and through another repository: every id the
       // caches could offer must exist, so the set reads back whole.
       const stored = await new AssetRepository(database).replaceInventory(kept.id, fresh, NOW);
-      expect(stored).toMatchObject({ reused: false, newTuples: 2, packages: 2 });
+      expect(stored).toMatchObject({ reused: false, newTuples: 0, packages: 2, applied: true });
       const read = await new AssetRepository(database).inventoryOf(kept.id);
       expect(read?.packages.map((p) => p.version).sort()).toEqual([
         '3.0.11-1~deb12u2+rollback',
@@ -190,6 +199,55 @@ for (const backend of BACKENDS) {
         }
       },
     );
+
+    it('concurrent uploads: one new set written once for all, and a host keeps its most recent report', async () => {
+      const hosts = await Promise.all(
+        Array.from(
+          { length: 8 },
+          async (_, i) =>
+            (
+              await assets.upsertFromReport(
+                {
+                  source: 'agent',
+                  facts: facts(`cache-race-${i}`, `52:54:00:00:02:${String(i).padStart(2, '0')}`),
+                },
+                NOW,
+              )
+            ).asset.id,
+        ),
+      );
+      const shared = packages('+race');
+      // Each through its own repository and pool connection, all at once.
+      const results = await Promise.all(
+        hosts.map((id) => new AssetRepository(database).replaceInventory(id, shared, NOW)),
+      );
+      expect(new Set(results.map((r) => r.setId)).size).toBe(1);
+      expect(results.every((r) => r.applied)).toBe(true);
+      expect(results.filter((r) => !r.reused)).toHaveLength(1);
+      const sets = await sql<{ n: number }>`
+        select count(*)::int as n from inventory_sets where hash = ${canonicalSet(shared).hash}`.execute(
+        database.db,
+      );
+      expect(sets.rows[0]!.n).toBe(1);
+
+      // Five reports of one host racing, sent newest first: the newest stays linked.
+      const host = hosts[0]!;
+      const reports = [5, 4, 3, 2, 1].map((minute) => ({ minute, packages: packages(`+race${minute}`) }));
+      const applied = await Promise.all(
+        reports.map(({ minute, packages: p }) =>
+          new AssetRepository(database).replaceInventory(host, p, at(minute), {
+            reportedHash: `sha256:${String(minute).repeat(64)}`,
+          }),
+        ),
+      );
+      expect(applied[0]!.applied).toBe(true);
+      const stored = await new AssetRepository(database).inventoryOf(host);
+      expect(stored?.receivedAt).toBe(at(5));
+      expect(stored?.setId).toBe(applied[0]!.setId);
+      expect((await new AssetRepository(database).checkinState(host))?.inventoryHash).toBe(
+        `sha256:${'5'.repeat(64)}`,
+      );
+    });
 
     it('LastSeenBatcher writes on flush and close, and last_seen never goes backwards', async () => {
       const { asset } = await assets.upsertFromReport(
