@@ -14,8 +14,8 @@ import type { Database } from '../database/open-database.ts';
 import { IntelRepository } from '../intel/intel-repository.ts';
 import { jsonbParam } from '../sql/jsonb-param.ts';
 import { chunks } from '../util/batches.ts';
-import type { ApplyResult } from './finding-repository.ts';
-import { FindingRepository } from './finding-repository.ts';
+import type { ApplyResult, FindingCounts } from './finding-repository.ts';
+import { countsOf, FINDING_COUNTS, FindingRepository } from './finding-repository.ts';
 
 export interface RecomputeResult extends ApplyResult {
   assetId: string;
@@ -98,8 +98,8 @@ export class FindingsService {
   }
 
   /** The cache for the current intel generation: a new one when intel changed or it grew too big. */
-  async #currentCache(): Promise<IntelCache> {
-    const generation = await this.#intel.generation();
+  async #currentCache(known?: number): Promise<IntelCache> {
+    const generation = known ?? (await this.#intel.generation());
     const cache = this.#cache;
     if (
       cache !== undefined &&
@@ -142,8 +142,8 @@ export class FindingsService {
     };
   }
 
-  async #matchSet(setId: number): Promise<SetMatch> {
-    const cache = await this.#currentCache();
+  async #matchSet(setId: number, generation?: number): Promise<SetMatch> {
+    const cache = await this.#currentCache(generation);
     const items: SetItemRow[] = await this.#assets.setItems(setId);
     const keys = new Map<string, { ecosystem: string; name: string }>();
     for (const { tuple } of items) {
@@ -184,13 +184,19 @@ export class FindingsService {
     };
   }
 
-  async #apply(assetId: string, setId: number, match: SetMatch, now: string): Promise<RecomputeResult> {
+  async #apply(
+    assetId: string,
+    setId: number,
+    match: SetMatch,
+    now: string,
+    counts?: FindingCounts,
+  ): Promise<RecomputeResult> {
     const applied = await this.#findings.applyMatchResults(
       assetId,
       match.report.findings,
       now,
       match.tupleIdOf,
-      { setId },
+      counts ? { setId, counts } : { setId },
     );
     return {
       assetId,
@@ -212,7 +218,19 @@ export class FindingsService {
     now: string,
     options: { setId?: number } = {},
   ): Promise<RecomputeResult> {
-    const entry = options.setId ?? [...(await this.#assets.setsOfAssets([assetId])).keys()][0];
+    if (options.setId !== undefined) {
+      // One read for both the intel generation and what an empty match would change.
+      const { rows } = await sql<{
+        generation: number | string;
+        kept: number | string;
+        changing: number | string;
+      }>`
+        select (select n from intel_generation) as generation, ${FINDING_COUNTS}
+        from findings where asset_id = ${assetId}::uuid`.execute(this.#database.db);
+      const match = await this.#matchSet(options.setId, Number(rows[0]?.generation ?? 0));
+      return this.#apply(assetId, options.setId, match, now, countsOf(rows[0]));
+    }
+    const entry = [...(await this.#assets.setsOfAssets([assetId])).keys()][0];
     if (entry === undefined) {
       return {
         assetId,

@@ -220,6 +220,33 @@ function toList<T extends string>(value: T | readonly T[] | undefined): readonly
 }
 
 /**
+ * An asset's stored findings, and how many of them an empty match would change (open ones to
+ * fix, present ones to mark gone). An empty match on an asset with none to change changes
+ * nothing: the common case of a host whose packages no advisory names is answered by this one
+ * read, without a transaction or lock. (Findings another recompute commits meanwhile are its to
+ * keep, as if it had run after this one.)
+ */
+export interface FindingCounts {
+  kept: number;
+  changing: number;
+}
+
+/** The select list of FindingCounts over `findings` rows, for callers that read it with more. */
+export const FINDING_COUNTS = sql`count(*) as kept,
+  count(*) filter (where status = 'open' or (status <> 'fixed' and fixed_at is null)) as changing`;
+
+export function countsOf(
+  row: { kept?: string | number | null; changing?: string | number | null } | undefined,
+): FindingCounts {
+  return { kept: Number(row?.kept ?? 0), changing: Number(row?.changing ?? 0) };
+}
+
+function nothingChanges(counts: FindingCounts): ApplyResult | undefined {
+  if (counts.changing > 0) return undefined;
+  return { opened: 0, reopened: 0, updated: 0, fixed: 0, unchanged: counts.kept };
+}
+
+/**
  * Findings per asset with their life cycle. Match results are applied incrementally: what is new
  * opens with `first_seen`, what stays keeps it, what disappears is marked fixed with `fixed_at`
  * (risk-accepted and false-positive ones keep their status and get `fixed_at`), and a fixed one
@@ -243,13 +270,13 @@ export class FindingRepository {
     findings: readonly Finding[],
     now: string,
     tupleIdOf: (finding: Finding) => number | undefined = () => undefined,
-    options: { setId?: number } = {},
+    options: { setId?: number; counts?: FindingCounts } = {},
   ): Promise<ApplyResult> {
     if (!UUID.test(assetId)) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
     const incoming = dedupe(findings, tupleIdOf);
     try {
       if (incoming.size === 0) {
-        const nothing = await this.#nothingToApply(assetId);
+        const nothing = nothingChanges(options.counts ?? (await this.findingCounts(assetId)));
         if (nothing) return nothing;
       }
       return await this.#database.transaction((trx) =>
@@ -267,19 +294,12 @@ export class FindingRepository {
     }
   }
 
-  /**
-   * An empty match on an asset with nothing open or present changes nothing: the common case of a
-   * host whose packages no advisory names is answered by one read, without a transaction or lock.
-   * (Findings another recompute commits meanwhile are its to keep, as if it had run after this.)
-   */
-  async #nothingToApply(assetId: string): Promise<ApplyResult | undefined> {
+  /** What an empty match would change: see FindingCounts. */
+  async findingCounts(assetId: string): Promise<FindingCounts> {
     const { rows } = await sql<{ kept: string | number; changing: string | number }>`
-      select count(*) as kept,
-        count(*) filter (where status = 'open' or (status <> 'fixed' and fixed_at is null)) as changing
+      select ${FINDING_COUNTS}
       from findings where asset_id = ${assetId}::uuid`.execute(this.#database.db);
-    const counts = rows[0];
-    if (!counts || Number(counts.changing) > 0) return undefined;
-    return { opened: 0, reopened: 0, updated: 0, fixed: 0, unchanged: Number(counts.kept) };
+    return countsOf(rows[0]);
   }
 
   async #apply(
