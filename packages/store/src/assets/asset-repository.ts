@@ -607,6 +607,9 @@ export class AssetRepository {
       };
     } catch (error) {
       if (error instanceof PatchwardenError) throw error;
+      // The asset was deleted while its inventory was being linked.
+      if (isForeignKeyViolation(error, 'asset_id'))
+        throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
       throw pwError('PW_ERR_DATABASE', `Storing an inventory failed: ${reasonOf(error)}`, {}, error);
     } finally {
       if (!stored) this.#states.invalidate([assetId]);
@@ -988,4 +991,10 @@ export class AssetRepository {
       rule: row.merge_rule as MergeRule,
     }));
   }
+}
+
+/** A PostgreSQL foreign-key violation (23503) on a constraint whose name mentions `column`. */
+function isForeignKeyViolation(error: unknown, column: string): boolean {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  return code === '23503' && typeof constraint === 'string' && constraint.includes(column);
 }

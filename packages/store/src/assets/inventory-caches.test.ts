@@ -249,6 +249,38 @@ for (const backend of BACKENDS) {
       );
     });
 
+    // Needs two connections at once (one holds the delete open), which the embedded store has not.
+    it.runIf(backend === 'postgres')(
+      'an asset deleted while its inventory is being linked: PW_ERR_NOT_FOUND, nothing linked',
+      async () => {
+        const { asset } = await assets.upsertFromReport(
+          { source: 'agent', facts: facts('cache-deleted', '52:54:00:00:03:01') },
+          NOW,
+        );
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let deleted!: () => void;
+        const deleting = new Promise<void>((resolve) => (deleted = resolve));
+        const deletion = database.db.transaction().execute(async (trx) => {
+          await sql`delete from assets where id = ${asset.id}::uuid`.execute(trx);
+          deleted();
+          await held;
+        });
+        await deleting;
+        const upload = assets.replaceInventory(asset.id, packages('+deleted'), NOW);
+        // The link statement waits for the deleting transaction's row lock.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        release();
+        await deletion;
+        await expect(upload).rejects.toMatchObject({ code: 'PW_ERR_NOT_FOUND' });
+        const links = await sql<{ n: number }>`
+          select count(*)::int as n from asset_inventories where asset_id = ${asset.id}::uuid`.execute(
+          database.db,
+        );
+        expect(links.rows[0]!.n).toBe(0);
+      },
+    );
+
     it('LastSeenBatcher writes on flush and close, and last_seen never goes backwards', async () => {
       const { asset } = await assets.upsertFromReport(
         { source: 'agent', facts: facts('cache-seen', '52:54:00:00:01:0e') },
