@@ -73,6 +73,16 @@ describe('InventoryTextReader', () => {
       Buffer.from('"]'),
     ]);
     expect(codeOf(() => read([badUtf8]))).toEqual(['PW_ERR_PARSE', 2]);
+    // A bad line among whole lines of one chunk, and the same split across chunks.
+    const badMiddle = Buffer.concat([
+      Buffer.from(`${ENVELOPE}\npatchwarden-inventory/1\n["os"]\n["a`),
+      Buffer.from([0xe2, 0x82]),
+      Buffer.from('"]\n["b"]\n["c"]'),
+    ]);
+    expect(codeOf(() => read([badMiddle]))).toEqual(['PW_ERR_PARSE', 3]);
+    for (let cut = 1; cut < badMiddle.length; cut++) {
+      expect(codeOf(() => read(split(badMiddle, [cut])))[1], `cut at ${cut}`).toBe(3);
+    }
     const badEnvelope = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xff]), Buffer.from('"}\nx')]);
     expect(codeOf(() => read([badEnvelope]))).toEqual(['PW_ERR_PARSE', 1]);
     expect(codeOf(() => read(split(BODY, [10, 20]), BODY.length - 1))).toEqual([

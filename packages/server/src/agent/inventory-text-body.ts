@@ -77,10 +77,26 @@ export class InventoryTextReader {
       this.#envelope = undefined;
       start = end + 1;
     }
-    this.#hash.update(chunk.subarray(start));
-    for (let end = chunk.indexOf(NEWLINE, start); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+    this.#hash.update(start === 0 ? chunk : chunk.subarray(start));
+    let end = chunk.indexOf(NEWLINE, start);
+    if (end !== -1 && this.#partial.length > 0) {
+      // The line an earlier chunk began ends here.
       this.#endLine(chunk.subarray(start, end));
       start = end + 1;
+      end = chunk.indexOf(NEWLINE, start);
+    }
+    if (end !== -1) {
+      // This chunk's whole lines: checked as one region (a newline byte is never inside a UTF-8
+      // sequence, so the region is valid exactly when each of its lines is; one that is not is
+      // checked line by line to name the line) and decoded straight from the chunk.
+      const valid = isUtf8(chunk.subarray(start, chunk.lastIndexOf(NEWLINE)));
+      while (end !== -1) {
+        this.#lineNumber++;
+        if (!valid) decodeLine(chunk.subarray(start, end), this.#lineNumber - 1);
+        this.#lines.push(chunk.toString('utf8', start, end));
+        start = end + 1;
+        end = chunk.indexOf(NEWLINE, start);
+      }
     }
     if (start < chunk.length) this.#partial.push(chunk.subarray(start));
   }
