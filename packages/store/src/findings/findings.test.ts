@@ -298,6 +298,13 @@ for (const backend of BACKENDS) {
         expect(first.opened).toBe(keys.size);
         expect(first.advisories).toBeLessThan(almaFeed.length);
         expect(stored.every((f) => f.status === 'open' && f.firstSeen === T(10))).toBe(true);
+        // Matched again, by a service that has kept nothing: every finding compares equal, none is rewritten.
+        expect(await new FindingsService(database).recomputeFindings(asset.id, T(11))).toMatchObject({
+          unchanged: keys.size,
+          updated: 0,
+          opened: 0,
+          fixed: 0,
+        });
 
         // Patch: every package with a fix moves to the highest fixed version its findings name.
         const rpm = schemeForEcosystem('AlmaLinux:9')!;
