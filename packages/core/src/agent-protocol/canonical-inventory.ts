@@ -94,7 +94,7 @@ export function splitCanonicalInventory(inventory: string): CanonicalInventory {
   return canonicalInventoryOfLines(inventory.split('\n'));
 }
 
-/** `splitCanonicalInventory` of a text already split at its newlines (the array is kept, not copied). */
+/** `splitCanonicalInventory` of a text already split at its newlines. */
 export function canonicalInventoryOfLines(lines: readonly string[]): CanonicalInventory {
   if (lines[0] !== INVENTORY_CANONICAL_HEADER) {
     throw invalid(1, `the header must be ${JSON.stringify(INVENTORY_CANONICAL_HEADER)}`);

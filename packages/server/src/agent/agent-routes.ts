@@ -28,11 +28,7 @@ import {
   agentInventoryTextRequestSchema,
 } from './agent-schemas.ts';
 import type { BodyMediaType } from '../openapi/openapi.ts';
-import {
-  INVENTORY_TEXT_BODY_DOCUMENTATION,
-  installInventoryTextParser,
-  UploadedInventoryText,
-} from './inventory-text-body.ts';
+import { INVENTORY_TEXT_BODY_DOCUMENTATION, installInventoryTextParser } from './inventory-text-body.ts';
 
 export interface AgentRouteOptions {
   /** What enrolled agents are told; they may be configured to override it. */
@@ -341,13 +337,12 @@ export function registerAgentRoutes(
    * objects by rebuilding their text.
    */
   function uploadedSet(body: UploadBody | TextUploadBody): { os: OsRelease; set: CanonicalSet } {
-    if ('text' in body && body.text instanceof UploadedInventoryText) {
+    // Only the text media type's parser sets `text` (an UploadedInventoryText, as its schema checks).
+    if ('text' in body) {
       requireHash(body.inventoryHash, body.text.hash);
       const canonical = canonicalInventoryOfLines(body.text.lines);
       return { os: canonical.os, set: lineCache.setOf(canonical) };
     }
-    if ('text' in body)
-      throw pwError('PW_ERR_VALIDATION', 'The inventory text is missing', { field: 'body' });
     if (body.inventory !== undefined) {
       requireHash(body.inventoryHash, hashOfText(body.inventory));
       const canonical = splitCanonicalInventory(body.inventory);

@@ -542,8 +542,9 @@ export class AssetRepository {
    * may commit on its own), and one statement then finds the set by content or writes it, links
    * it and moves the asset's times (#linkSet). Uploads of one host are ordered by that statement's
    * upsert, which replaces the link only with a report at least as recent; a set's share lock keeps
-   * pruneUnusedSets off it until the link is written. Two to four round trips in all, where a
-   * transaction took seven: on a two-core host each one costs the server and PostgreSQL a wakeup.
+   * pruneUnusedSets off it until the link is written. One to three round trips (interning only
+   * what the process's id caches lack; one more when a concurrent upload wrote the same set), where
+   * a transaction took seven: on a two-core host each one costs the server and PostgreSQL a wakeup.
    */
   async replaceInventorySet(
     assetId: string,
