@@ -290,7 +290,7 @@ export function registerAgentRoutes(
       const body = request.body as UploadBody | TextUploadBody;
       const agent = requireOwnAgent(request, body.agentId);
       const { facts, collectedAt, inventoryHash } = body;
-      const { os, set } = uploadedSet(body);
+      const { os, set } = uploadedSet(body, agent.assetId);
       const now = clock().toISOString();
       const reportedAt =
         Date.parse(collectedAt) > Date.parse(now) ? now : new Date(collectedAt).toISOString();
@@ -336,12 +336,17 @@ export function registerAgentRoutes(
    * `inventoryHash`: the canonical text is hashed as received (before any line is parsed), the
    * objects by rebuilding their text.
    */
-  function uploadedSet(body: UploadBody | TextUploadBody): { os: OsRelease; set: CanonicalSet } {
+  function uploadedSet(
+    body: UploadBody | TextUploadBody,
+    assetId: string,
+  ): { os: OsRelease; set: CanonicalSet } {
     // Only the text media type's parser sets `text` (an UploadedInventoryText, as its schema checks).
     if ('text' in body) {
       requireHash(body.inventoryHash, body.text.hash);
       const canonical = canonicalInventoryOfLines(body.text.lines);
-      return { os: canonical.os, set: lineCache.setOf(canonical) };
+      // Its lines were decoded one by one (inventory-text-body.ts): they can be kept as the
+      // host's reference for its next upload (see InventoryLineCache.setOf).
+      return { os: canonical.os, set: lineCache.setOf(canonical, { host: assetId }) };
     }
     if (body.inventory !== undefined) {
       requireHash(body.inventoryHash, hashOfText(body.inventory));

@@ -42,7 +42,7 @@ import { canonicalSet, packageFromItem, packageOfItem, tupleKey } from './invent
 import type { SetItemsCache } from './set-items-cache.ts';
 import { setItemsCacheOf } from './set-items-cache.ts';
 import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
-import { internedIdCachesOf } from './interned-id-cache.ts';
+import { internedIdCachesOf, knownItemIds } from './interned-id-cache.ts';
 import type { AssetState, AssetStateCache } from './asset-state-cache.ts';
 import { assetStateCacheOf } from './asset-state-cache.ts';
 
@@ -690,7 +690,7 @@ export class AssetRepository {
     const ids: (ItemIds | undefined)[] = new Array<ItemIds | undefined>(items.length);
     const missing: SetItem[] = [];
     for (let i = 0; i < items.length; i++) {
-      const known = this.#itemIds.get(items[i]!.line);
+      const known = knownItemIds(this.#itemIds, items[i]!);
       ids[i] = known;
       if (known === undefined) missing.push(items[i]!);
     }

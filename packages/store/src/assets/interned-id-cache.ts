@@ -46,6 +46,28 @@ export interface ItemIds {
   tupleId: number;
 }
 
+/** An item's ids as remembered on the item, with the cache (one per database) they came from. */
+export interface RememberedItemIds {
+  cache: InternedIdCache<ItemIds>;
+  ids: ItemIds;
+}
+
+/**
+ * An item's ids in `cache`, remembered on the item after the first lookup: items are shared by
+ * the uploads of a fleet (inventory-line-cache.ts), so each is looked up by its line once, where
+ * a string-keyed map probe per package per upload was a large share of an upload's cost.
+ */
+export function knownItemIds(
+  cache: InternedIdCache<ItemIds>,
+  item: { line: string; storedIds?: RememberedItemIds },
+): ItemIds | undefined {
+  const remembered = item.storedIds;
+  if (remembered !== undefined && remembered.cache === cache) return remembered.ids;
+  const ids = cache.get(item.line);
+  if (ids !== undefined) item.storedIds = { cache, ids };
+  return ids;
+}
+
 export interface InternedIdCaches {
   /** Tuple key (inventory-sets.ts `tupleKey`) to package_tuples.id. */
   tuples: InternedIdCache;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { InstalledPackage, MatchTarget } from '@patchwarden/core';
 import { matchTargetOf, normalizePackageName } from '@patchwarden/core';
+import type { RememberedItemIds } from './interned-id-cache.ts';
 
 /**
  * Content-addressed package sets. A set is a host's installed software as stored: each package
@@ -43,6 +44,8 @@ export interface SetItem {
   lineBytes?: Buffer;
   /** `packageFromItem` of this item, built once (see `packageOfItem`); never modified. */
   package?: InstalledPackage;
+  /** Its stored ids, once known (interned-id-cache.ts `knownItemIds`). */
+  storedIds?: RememberedItemIds;
 }
 
 export interface CanonicalSet {
@@ -120,14 +123,19 @@ export function canonicalSetOfItems(items: readonly SetItem[]): CanonicalSet {
   // default sort compares strings by UTF-16 code units, without a call per comparison.)
   const lines = [...byLine.keys()].sort();
   const sorted = lines.map((line) => byLine.get(line)!);
+  return { hash: setHashOfSorted(sorted), items: sorted };
+}
+
+/** The `sha256:` content address of distinct items already in canonical order. */
+export function setHashOfSorted(sorted: readonly SetItem[]): string {
   const hash = createHash('sha256').update(SET_CANONICAL_HEADER);
   if (sorted.every((item) => item.lineBytes !== undefined)) {
     // The same bytes as the join below: each item's "\n" + line, in order.
     hash.update(Buffer.concat(sorted.map((item) => item.lineBytes!)));
-  } else if (lines.length > 0) {
-    hash.update(`\n${lines.join('\n')}`);
+  } else if (sorted.length > 0) {
+    hash.update(`\n${sorted.map((item) => item.line).join('\n')}`);
   }
-  return { hash: `sha256:${hash.digest('hex')}`, items: sorted };
+  return `sha256:${hash.digest('hex')}`;
 }
 
 /** The item with its `lineBytes`, for an item that will be kept and hashed again. */

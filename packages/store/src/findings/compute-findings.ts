@@ -48,6 +48,8 @@ const MAX_INDEXED_KEYS = 200_000;
  * vulnerable ones a few findings of a kilobyte or two each, so about 100-200 MB at worst.
  */
 const MAX_MEMO_TUPLES = 100_000;
+/** Tuple ids known to need no advisory lookup: small integers, about 20 MB at this bound. */
+const MAX_QUIET_TUPLES = 1_000_000;
 
 /**
  * What a FindingsService keeps of stored intel, all of it read under one intel generation
@@ -64,6 +66,8 @@ interface IntelCache {
   cves: Map<string, CveRecord | null>;
   index: AdvisoryIndex;
   indexedKeys: Set<string>;
+  /** package_tuples ids that no advisory of this generation names (their keys are indexed). */
+  quietTuples: Set<number>;
   tupleFindings: Map<string, readonly Omit<Finding, 'package'>[]>;
 }
 
@@ -105,6 +109,7 @@ export class FindingsService {
       cache !== undefined &&
       cache.generation === generation &&
       cache.indexedKeys.size <= MAX_INDEXED_KEYS &&
+      cache.quietTuples.size <= MAX_QUIET_TUPLES &&
       cache.tupleFindings.size <= MAX_MEMO_TUPLES
     ) {
       return cache;
@@ -115,6 +120,7 @@ export class FindingsService {
       cves: new Map(),
       index: new AdvisoryIndex(),
       indexedKeys: new Set(),
+      quietTuples: new Set(),
       tupleFindings: new Map(),
     };
     return this.#cache;
@@ -145,9 +151,16 @@ export class FindingsService {
   async #matchSet(setId: number, generation?: number): Promise<SetMatch> {
     const cache = await this.#currentCache(generation);
     const items: SetItemRow[] = await this.#assets.setItems(setId);
+    // Tuples known to be named by no advisory are skipped by id: a set shares nearly all of its
+    // tuples with sets matched before, and a key string built and hashed per package per upload
+    // was most of this method's cost.
     const keys = new Map<string, { ecosystem: string; name: string }>();
-    for (const { tuple } of items) {
-      if (tuple.ecosystem !== '') keys.set(`${tuple.ecosystem}\u0000${tuple.name}`, tuple);
+    const unsure: { tupleId: number; key: string }[] = [];
+    for (const { tuple, tupleId } of items) {
+      if (tuple.ecosystem === '' || cache.quietTuples.has(tupleId)) continue;
+      const key = `${tuple.ecosystem}\u0000${tuple.name}`;
+      keys.set(key, tuple);
+      unsure.push({ tupleId, key });
     }
     // Only keys never indexed are looked up (a key without advisories is remembered too).
     const missing = [...keys].filter(([key]) => !cache.indexedKeys.has(key));
@@ -156,7 +169,8 @@ export class FindingsService {
       for (const advisory of loaded) cache.index.upsert(advisory);
       for (const [key] of missing) cache.indexedKeys.add(key);
     }
-    const advisories = advisoriesOf(cache.index, keys.values());
+    const { advisories, named } = advisoriesOf(cache.index, keys);
+    for (const { tupleId, key } of unsure) if (!named.has(key)) cache.quietTuples.add(tupleId);
     if (advisories.length === 0) {
       // No advisory names any of the set's packages: nothing can match, so skip the walk (only
       // `findings` of the report is used here).
@@ -287,11 +301,17 @@ export class FindingsService {
 }
 
 /** The indexed advisories naming these packages (as advisoriesForPackages would load them). */
-function advisoriesOf(index: AdvisoryIndex, keys: Iterable<{ ecosystem: string; name: string }>): Advisory[] {
+/** The advisories naming any of these packages, and which of the packages' keys they name. */
+function advisoriesOf(
+  index: AdvisoryIndex,
+  keys: ReadonlyMap<string, { ecosystem: string; name: string }>,
+): { advisories: Advisory[]; named: Set<string> } {
   const found = new Map<string, Advisory>();
-  for (const { ecosystem, name } of keys) {
-    for (const { advisory } of index.lookup(ecosystem, name))
-      found.set(`${advisory.source}\u0000${advisory.id}`, advisory);
+  const named = new Set<string>();
+  for (const [key, { ecosystem, name }] of keys) {
+    const entries = index.lookup(ecosystem, name);
+    if (entries.length > 0) named.add(key);
+    for (const { advisory } of entries) found.set(`${advisory.source}\u0000${advisory.id}`, advisory);
   }
-  return [...found.values()];
+  return { advisories: [...found.values()], named };
 }
