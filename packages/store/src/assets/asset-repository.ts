@@ -43,6 +43,7 @@ import type { SetItemsCache } from './set-items-cache.ts';
 import { setItemsCacheOf } from './set-items-cache.ts';
 import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
 import { internedIdCachesOf, knownItemIds } from './interned-id-cache.ts';
+import { PREPARED } from '../database/auto-prepare.ts';
 import type { AssetState, AssetStateCache } from './asset-state-cache.ts';
 import { assetStateCacheOf } from './asset-state-cache.ts';
 
@@ -640,6 +641,7 @@ export class AssetRepository {
         asset_exists: boolean;
       }
     >`
+      ${sql.raw(PREPARED)}
       with owner as (
         select id from assets where id = ${assetId}::uuid),
       existing as (

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely';
 import { pwError } from '@patchwarden/core';
 import type { Database } from '../database/open-database.ts';
+import { PREPARED } from '../database/auto-prepare.ts';
 import type { AuditLogTable } from '../schema/auth-schema.ts';
 import type { Schema } from '../schema/schema.ts';
 import { jsonbText } from '../sql/jsonb-param.ts';
@@ -187,6 +188,7 @@ export class AuditLog {
     await sql`select pg_advisory_xact_lock(${APPEND_LOCK})`.execute(trx);
     const head = await trx
       .selectFrom('audit_log')
+      .modifyFront(sql.raw(PREPARED))
       .select(['seq', 'hash'])
       .orderBy('seq', 'desc')
       .limit(1)

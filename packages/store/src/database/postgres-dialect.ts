@@ -2,6 +2,7 @@ import pg from 'pg';
 import { PostgresDialect } from 'kysely';
 import type { Dialect } from 'kysely';
 import { pwError } from '@patchwarden/core';
+import { preparingPool } from './auto-prepare.ts';
 import { describeDatabaseUrl } from './database-url.ts';
 import { TYPE_PARSERS } from './type-parsers.ts';
 
@@ -39,5 +40,8 @@ export async function postgresDialect(databaseUrl: string, options: PostgresOpti
       error,
     );
   }
-  return new PostgresDialect({ pool });
+  // Named prepared statements do not survive a pooler that moves a session's statements between
+  // server connections (PgBouncer's transaction mode before 1.21): such setups turn them off.
+  const prepared = process.env['PATCHWARDEN_PG_PREPARED_STATEMENTS'] !== 'off';
+  return new PostgresDialect({ pool: prepared ? preparingPool(pool) : pool });
 }

@@ -11,6 +11,7 @@ import {
 import type { SetItemRow } from '../assets/asset-repository.ts';
 import { AssetRepository } from '../assets/asset-repository.ts';
 import type { Database } from '../database/open-database.ts';
+import { PREPARED } from '../database/auto-prepare.ts';
 import { IntelRepository } from '../intel/intel-repository.ts';
 import { jsonbParam } from '../sql/jsonb-param.ts';
 import { chunks } from '../util/batches.ts';
@@ -239,7 +240,7 @@ export class FindingsService {
         kept: number | string;
         changing: number | string;
       }>`
-        select (select n from intel_generation) as generation, ${FINDING_COUNTS}
+        ${sql.raw(PREPARED)} select (select n from intel_generation) as generation, ${FINDING_COUNTS}
         from findings where asset_id = ${assetId}::uuid`.execute(this.#database.db);
       const match = await this.#matchSet(options.setId, Number(rows[0]?.generation ?? 0));
       return this.#apply(assetId, options.setId, match, now, countsOf(rows[0]));
