@@ -306,7 +306,9 @@ export function registerAgentRoutes(
       const recomputed = await findingsService.recomputeFindings(
         agent.assetId,
         now,
-        stored.applied ? { setId: stored.setId } : {},
+        stored.applied
+          ? { setId: stored.setId, ...(stored.findingsBefore ? { known: stored.findingsBefore } : {}) }
+          : {},
       );
       await audit.append({
         actor: { kind: 'agent', id: agent.agentId },

@@ -44,6 +44,8 @@ import { setItemsCacheOf } from './set-items-cache.ts';
 import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
 import { internedIdCachesOf, knownItemIds } from './interned-id-cache.ts';
 import { PREPARED } from '../database/auto-prepare.ts';
+import type { FindingCounts } from '../findings/finding-repository.ts';
+import { countsOf, FINDING_COUNTS } from '../findings/finding-repository.ts';
 import type { AssetState, AssetStateCache } from './asset-state-cache.ts';
 import { assetStateCacheOf } from './asset-state-cache.ts';
 
@@ -133,6 +135,16 @@ export interface InventoryResult {
   packages: number;
   /** Tuples seen for the first time anywhere in the fleet. */
   newTuples: number;
+  /**
+   * Read by the statement that linked the set, for the findings recompute that follows (spares
+   * it a round trip): the intel generation and what an empty match would change.
+   */
+  findingsBefore?: FindingsBefore;
+}
+
+export interface FindingsBefore {
+  generation: number;
+  counts: FindingCounts;
 }
 
 export interface StoredInventory {
@@ -606,6 +618,9 @@ export class AssetRepository {
         applied,
         packages: set.items.length,
         newTuples: interned.newTuples,
+        ...(applied
+          ? { findingsBefore: { generation: Number(link.generation ?? 0), counts: countsOf(link) } }
+          : {}),
       };
     } catch (error) {
       if (error instanceof PatchwardenError) throw error;
@@ -639,6 +654,9 @@ export class AssetRepository {
         inserted_id: number | null;
         previous_set_id: number | string | null;
         asset_exists: boolean;
+        generation: number | string | null;
+        kept: number | string | null;
+        changing: number | string | null;
       }
     >`
       ${sql.raw(PREPARED)}
@@ -672,8 +690,12 @@ export class AssetRepository {
         returning ${ASSET_SELECT})
       select touched.*, (select id from target) as set_id, (select id from inserted) as inserted_id,
         (select ai.set_id from asset_inventories ai where ai.asset_id = ${assetId}::uuid) as previous_set_id,
-        exists (select 1 from owner) as asset_exists
-      from (select 1) as one left join touched on true`.execute(this.#database.db);
+        exists (select 1 from owner) as asset_exists,
+        (select n from intel_generation) as generation, counts.kept, counts.changing
+      from (select 1) as one left join touched on true
+      cross join (select ${FINDING_COUNTS} from findings where asset_id = ${assetId}::uuid) as counts`.execute(
+      this.#database.db,
+    );
     return rows[0]!;
   }
 

@@ -8,7 +8,7 @@ import {
   matchPackages,
   normalizePackageName,
 } from '@patchwarden/core';
-import type { SetItemRow } from '../assets/asset-repository.ts';
+import type { FindingsBefore, SetItemRow } from '../assets/asset-repository.ts';
 import { AssetRepository } from '../assets/asset-repository.ts';
 import type { Database } from '../database/open-database.ts';
 import { PREPARED } from '../database/auto-prepare.ts';
@@ -226,13 +226,19 @@ export class FindingsService {
    * Matches the asset's current inventory and applies the result. An asset without an inventory
    * is left alone: "no packages known" must never mark its findings fixed. `options.setId` names
    * the set an upload has just linked (sparing a read); if a newer one replaced it meanwhile, the
-   * result is `superseded` and that upload's recompute applies its own.
+   * result is `superseded` and that upload's recompute applies its own. `options.known` is what
+   * the statement linking that set read for it (InventoryResult.findingsBefore), sparing a read.
    */
   async recomputeFindings(
     assetId: string,
     now: string,
-    options: { setId?: number } = {},
+    options: { setId?: number; known?: FindingsBefore } = {},
   ): Promise<RecomputeResult> {
+    if (options.setId !== undefined && options.known !== undefined) {
+      const { generation, counts } = options.known;
+      const match = await this.#matchSet(options.setId, generation);
+      return this.#apply(assetId, options.setId, match, now, counts);
+    }
     if (options.setId !== undefined) {
       // One read for both the intel generation and what an empty match would change.
       const { rows } = await sql<{
