@@ -345,7 +345,7 @@ export function registerAgentRoutes(
     // Only the text media type's parser sets `text` (an UploadedInventoryText, as its schema checks).
     if ('text' in body) {
       requireHash(body.inventoryHash, body.text.hash);
-      const canonical = canonicalInventoryOfLines(body.text.lines);
+      const canonical = canonicalInventoryOfLines(body.text.takeLines());
       // Its lines were decoded one by one (inventory-text-body.ts): they can be kept as the
       // host's reference for its next upload (see InventoryLineCache.setOf).
       return { os: canonical.os, set: lineCache.setOf(canonical, { host: assetId }) };

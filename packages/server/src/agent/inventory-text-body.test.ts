@@ -48,6 +48,11 @@ describe('InventoryTextReader', () => {
     const bytes = [...BODY].map((_, i) => BODY.subarray(i, i + 1));
     expect(read(bytes).text.lines).toEqual(whole.text.lines);
     expect(read(bytes).text.hash).toBe(TEXT_HASH);
+    // Handed over once: the body keeps none of them afterwards (see takeLines).
+    const taken = read([BODY]).text;
+    expect(taken.takeLines()).toEqual(TEXT.split('\n'));
+    expect(taken.lines).toEqual([]);
+    expect(taken.hash).toBe(TEXT_HASH);
   });
 
   it('keeps a trailing newline as an empty last line, for the text checks to report', () => {

@@ -10,13 +10,29 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
  * received. Only the parser makes one, so a JSON body can never pass for one.
  */
 export class UploadedInventoryText {
-  readonly lines: readonly string[];
+  #lines: readonly string[];
   /** `sha256:<hex>` of the text's bytes, as the inventory hash is defined. */
   readonly hash: string;
 
   constructor(lines: readonly string[], hash: string) {
-    this.lines = lines;
+    this.#lines = lines;
     this.hash = hash;
+  }
+
+  get lines(): readonly string[] {
+    return this.#lines;
+  }
+
+  /**
+   * The lines, handed over: this body keeps none of them. A request holds its body until it is
+   * answered, several database round trips later; an upload's line strings held that long survive
+   * the young generation's collections and are copied, then promoted, where otherwise nearly all
+   * of them die young (the set keeps the items, not the lines).
+   */
+  takeLines(): readonly string[] {
+    const lines = this.#lines;
+    this.#lines = [];
+    return lines;
   }
 }
 

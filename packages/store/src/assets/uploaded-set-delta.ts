@@ -67,6 +67,9 @@ export function uploadedSetFrom(
     }
   }
   while (j < old.length) removed.push(reference.items[j++]!);
+  // The same set as the reference's (hosts of one image): nothing to sort or hash.
+  if (reference.distinct && added.length === 0 && removed.length === 0)
+    return { ecosystem, lines: kept, items, set: reference.set, distinct: true };
   const set =
     reference.distinct && added.length + removed.length <= MAX_DELTA_SHARE * lines.length
       ? setWithDelta(reference.set.items, added, removed)
