@@ -1,36 +1,14 @@
-import { readFileSync } from 'node:fs';
-import type { InstalledPackage, OsRelease } from '@patchwarden/core';
-import {
-  canonicalInventoryText,
-  osEcosystem,
-  PatchwardenError,
-  splitCanonicalInventory,
-} from '@patchwarden/core';
-import { parseDpkgStatus, parsePackageLock } from '@patchwarden/inventory';
+import type { OsRelease } from '@patchwarden/core';
+import { canonicalInventoryText, PatchwardenError, splitCanonicalInventory } from '@patchwarden/core';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../../../../test-support/shared-data.ts';
+import { realHostPackages, withOsEcosystem } from '../testing/real-host-packages.ts';
 import { InventoryLineCache } from './inventory-line-cache.ts';
 import { canonicalSet } from './inventory-sets.ts';
 
 const UBUNTU: OsRelease = { id: 'ubuntu', versionId: '18.04', versionCodename: 'bionic', idLike: ['debian'] };
-const STATUS = fixturePath('inventory/dpkg/trivy-ubuntu1804-status');
-
-/** A real host: Ubuntu 18.04's dpkg status, plus npm packages from a real lockfile. */
-function realPackages(): InstalledPackage[] {
-  const os = parseDpkgStatus(readFileSync(STATUS, 'utf8'), '/var/lib/dpkg/status').packages;
-  const lock = fixturePath('inventory/trivy-integration/lockfiles/npm/package-lock.json');
-  const npm = parsePackageLock(readFileSync(lock, 'utf8'), '/srv/app/package-lock.json').packages;
-  return [...os, ...npm];
-}
-
-/** What the object path stores: OS packages take the release's ecosystem. */
-function withOsEcosystem(os: OsRelease, packages: readonly InstalledPackage[]): InstalledPackage[] {
-  const ecosystem = osEcosystem(os);
-  return packages.map((p) => (p.kind === 'os' && !p.ecosystem && ecosystem ? { ...p, ecosystem } : p));
-}
 
 describe('InventoryLineCache', () => {
-  const packages = realPackages();
+  const packages = realHostPackages();
 
   it('builds from the canonical text exactly the set that the objects give', () => {
     expect(packages.filter((p) => p.kind === 'os').length).toBeGreaterThan(80);

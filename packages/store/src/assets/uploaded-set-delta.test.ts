@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { fc, test } from '@fast-check/vitest';
 import type { InstalledPackage, OsRelease } from '@patchwarden/core';
 import {
@@ -7,33 +6,20 @@ import {
   PatchwardenError,
   splitCanonicalInventory,
 } from '@patchwarden/core';
-import { parseDpkgStatus, parsePackageLock } from '@patchwarden/inventory';
 import { describe, expect, it } from 'vitest';
-import { fixturePath } from '../../../../test-support/shared-data.ts';
+import { realHostPackages, withOsEcosystem } from '../testing/real-host-packages.ts';
 import { InventoryLineCache } from './inventory-line-cache.ts';
 import { canonicalSet } from './inventory-sets.ts';
 
 const UBUNTU: OsRelease = { id: 'ubuntu', versionId: '18.04', versionCodename: 'bionic', idLike: ['debian'] };
 const DEBIAN: OsRelease = { id: 'debian', versionId: '12', idLike: [] };
 
-/** A real host: Ubuntu 18.04's dpkg status, plus npm packages from a real lockfile. */
-function realPackages(): InstalledPackage[] {
-  const status = readFileSync(fixturePath('inventory/dpkg/trivy-ubuntu1804-status'), 'utf8');
-  const os = parseDpkgStatus(status, '/var/lib/dpkg/status').packages;
-  const lock = fixturePath('inventory/trivy-integration/lockfiles/npm/package-lock.json');
-  const npm = parsePackageLock(readFileSync(lock, 'utf8'), '/srv/app/package-lock.json').packages;
-  return [...os, ...npm];
-}
-
 /** The set the object path stores for these packages: the reference every build must equal. */
 function expectedSet(os: OsRelease, packages: readonly InstalledPackage[]) {
-  const ecosystem = osEcosystem(os);
-  return canonicalSet(
-    packages.map((p) => (p.kind === 'os' && !p.ecosystem && ecosystem ? { ...p, ecosystem } : p)),
-  );
+  return canonicalSet(withOsEcosystem(os, packages));
 }
 
-const BASE = realPackages();
+const BASE = realHostPackages();
 
 /** One upload of a host: the real packages with some removed, some upgraded, some added. */
 const upload = fc.record({
