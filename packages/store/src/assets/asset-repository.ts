@@ -44,7 +44,7 @@ import { setItemsCacheOf } from './set-items-cache.ts';
 import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
 import { internedIdCachesOf, knownItemIds } from './interned-id-cache.ts';
 import { PREPARED } from '../database/auto-prepare.ts';
-import type { FindingCounts } from '../findings/finding-repository.ts';
+import type { FindingsBefore } from '../findings/finding-repository.ts';
 import { countsOf, FINDING_COUNTS } from '../findings/finding-repository.ts';
 import type { AssetState, AssetStateCache } from './asset-state-cache.ts';
 import { assetStateCacheOf } from './asset-state-cache.ts';
@@ -140,11 +140,6 @@ export interface InventoryResult {
    * it a round trip): the intel generation and what an empty match would change.
    */
   findingsBefore?: FindingsBefore;
-}
-
-export interface FindingsBefore {
-  generation: number;
-  counts: FindingCounts;
 }
 
 export interface StoredInventory {

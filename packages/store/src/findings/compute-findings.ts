@@ -8,14 +8,14 @@ import {
   matchPackages,
   normalizePackageName,
 } from '@patchwarden/core';
-import type { FindingsBefore, SetItemRow } from '../assets/asset-repository.ts';
+import type { SetItemRow } from '../assets/asset-repository.ts';
 import { AssetRepository } from '../assets/asset-repository.ts';
 import type { Database } from '../database/open-database.ts';
 import { PREPARED } from '../database/auto-prepare.ts';
 import { IntelRepository } from '../intel/intel-repository.ts';
 import { jsonbParam } from '../sql/jsonb-param.ts';
 import { chunks } from '../util/batches.ts';
-import type { ApplyResult, FindingCounts } from './finding-repository.ts';
+import type { ApplyResult, FindingCounts, FindingsBefore } from './finding-repository.ts';
 import { countsOf, FINDING_COUNTS, FindingRepository } from './finding-repository.ts';
 
 export interface RecomputeResult extends ApplyResult {
@@ -234,22 +234,10 @@ export class FindingsService {
     now: string,
     options: { setId?: number; known?: FindingsBefore } = {},
   ): Promise<RecomputeResult> {
-    if (options.setId !== undefined && options.known !== undefined) {
-      const { generation, counts } = options.known;
+    if (options.setId !== undefined) {
+      const { generation, counts } = options.known ?? (await this.#findingsBefore(assetId));
       const match = await this.#matchSet(options.setId, generation);
       return this.#apply(assetId, options.setId, match, now, counts);
-    }
-    if (options.setId !== undefined) {
-      // One read for both the intel generation and what an empty match would change.
-      const { rows } = await sql<{
-        generation: number | string;
-        kept: number | string;
-        changing: number | string;
-      }>`
-        ${sql.raw(PREPARED)} select (select n from intel_generation) as generation, ${FINDING_COUNTS}
-        from findings where asset_id = ${assetId}::uuid`.execute(this.#database.db);
-      const match = await this.#matchSet(options.setId, Number(rows[0]?.generation ?? 0));
-      return this.#apply(assetId, options.setId, match, now, countsOf(rows[0]));
     }
     const entry = [...(await this.#assets.setsOfAssets([assetId])).keys()][0];
     if (entry === undefined) {
@@ -265,6 +253,18 @@ export class FindingsService {
       };
     }
     return this.#apply(assetId, entry, await this.#matchSet(entry), now);
+  }
+
+  /** One read for both the intel generation and what an empty match would change. */
+  async #findingsBefore(assetId: string): Promise<FindingsBefore> {
+    const { rows } = await sql<{
+      generation: number | string;
+      kept: number | string;
+      changing: number | string;
+    }>`
+      ${sql.raw(PREPARED)} select (select n from intel_generation) as generation, ${FINDING_COUNTS}
+      from findings where asset_id = ${assetId}::uuid`.execute(this.#database.db);
+    return { generation: Number(rows[0]?.generation ?? 0), counts: countsOf(rows[0]) };
   }
 
   /**
@@ -307,8 +307,10 @@ export class FindingsService {
   }
 }
 
-/** The indexed advisories naming these packages (as advisoriesForPackages would load them). */
-/** The advisories naming any of these packages, and which of the packages' keys they name. */
+/**
+ * The indexed advisories naming these packages (as advisoriesForPackages would load them), and
+ * which of the packages' keys they name.
+ */
 function advisoriesOf(
   index: AdvisoryIndex,
   keys: ReadonlyMap<string, { ecosystem: string; name: string }>,

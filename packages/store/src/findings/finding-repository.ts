@@ -231,6 +231,12 @@ export interface FindingCounts {
   changing: number;
 }
 
+/** What a recompute reads before matching: the intel generation, and FindingCounts. */
+export interface FindingsBefore {
+  generation: number;
+  counts: FindingCounts;
+}
+
 /** The select list of FindingCounts over `findings` rows, for callers that read it with more. */
 export const FINDING_COUNTS = sql`count(*) as kept,
   count(*) filter (where status = 'open' or (status <> 'fixed' and fixed_at is null)) as changing`;
