@@ -44,6 +44,7 @@ import { setItemsCacheOf } from './set-items-cache.ts';
 import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
 import { internedIdCachesOf, knownItemIds } from './interned-id-cache.ts';
 import { PREPARED } from '../database/auto-prepare.ts';
+import { isForeignKeyViolation } from '../database/pg-errors.ts';
 import type { FindingsBefore } from '../findings/finding-repository.ts';
 import { countsOf, FINDING_COUNTS } from '../findings/finding-repository.ts';
 import type { AssetState, AssetStateCache } from './asset-state-cache.ts';
@@ -1011,10 +1012,4 @@ export class AssetRepository {
       rule: row.merge_rule as MergeRule,
     }));
   }
-}
-
-/** A PostgreSQL foreign-key violation (23503) on a constraint whose name mentions `column`. */
-function isForeignKeyViolation(error: unknown, column: string): boolean {
-  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
-  return code === '23503' && typeof constraint === 'string' && constraint.includes(column);
 }

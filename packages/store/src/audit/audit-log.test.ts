@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../database/open-database.ts';
 import { openDatabase } from '../database/open-database.ts';
 import type { Schema } from '../schema/schema.ts';
@@ -218,6 +218,75 @@ for (const backend of BACKENDS) {
       );
       expect(rows[0]!.transactions).toBeLessThanOrEqual(3);
       expect(await audit.verify()).toMatchObject({ ok: true, checked: 40 });
+    });
+
+    it('appends after the head it wrote in one statement, and falls back when another writer moved it', async () => {
+      // A second AuditLog is a second process: each knows only the heads it wrote itself.
+      const other = new AuditLog(database, { clock: () => new Date(now) });
+      const transactions = vi.spyOn(database, 'transaction');
+      try {
+        const first = await audit.append(entry(1));
+        expect(transactions).toHaveBeenCalledTimes(1);
+        const chained = [first];
+        for (let index = 2; index <= 5; index++) chained.push(await audit.append(entry(index)));
+        // Four appends after a head this log wrote: no transaction of their own.
+        expect(transactions).toHaveBeenCalledTimes(1);
+        expect(chained.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+
+        const foreign = await other.append(entry(6));
+        expect(foreign).toMatchObject({ seq: 6, prevHash: chained[4]!.hash });
+        const after = await audit.append(entry(7));
+        expect(after).toMatchObject({ seq: 7, prevHash: foreign.hash });
+        expect(transactions).toHaveBeenCalledTimes(3);
+
+        // An append inside a caller's transaction also moves the head the fast path expects.
+        await database.transaction((trx) => audit.append(entry(8), trx));
+        const next = await audit.append(entry(9));
+        expect(next.seq).toBe(9);
+        expect(await audit.verify()).toMatchObject({ ok: true, checked: 9 });
+      } finally {
+        transactions.mockRestore();
+      }
+    });
+
+    it('never forks the chain when a one-statement append waits behind a caller holding the lock', async () => {
+      await audit.append(entry(1));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let held!: () => void;
+      const holding = new Promise<void>((resolve) => (held = resolve));
+      const caller = database.transaction(async (trx) => {
+        const inside = await audit.append(entry(2), trx);
+        held();
+        await released;
+        return inside;
+      });
+      await holding;
+      // Sent while the caller holds the append lock; its snapshot cannot see the caller's entry.
+      const waiting = audit.append(entry(3));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release();
+      const inside = await caller;
+      const outside = await waiting;
+      expect(inside.seq).toBe(2);
+      expect(outside).toMatchObject({ seq: 3, prevHash: inside.hash });
+      expect(await audit.verify()).toMatchObject({ ok: true, checked: 3 });
+    });
+
+    it('keeps one chain with two writers appending concurrently, alone and in transactions', async () => {
+      const other = new AuditLog(database, { clock: () => new Date(now) });
+      const appended = await Promise.all(
+        Array.from({ length: 60 }, (_, index) => {
+          const log = index % 3 === 0 ? other : audit;
+          return index % 5 === 4
+            ? database.transaction((trx) => log.append(entry(index), trx))
+            : log.append(entry(index));
+        }),
+      );
+      expect(appended.map((e) => e.seq).sort((a, b) => a - b)).toEqual(
+        Array.from({ length: 60 }, (_, index) => index + 1),
+      );
+      expect(await audit.verify()).toMatchObject({ ok: true, checked: 60 });
     });
 
     it('rolls an entry back with the transaction it was appended in, leaving no gap', async () => {

@@ -3,6 +3,7 @@ import type { Kysely, Selectable, SelectQueryBuilder, Transaction } from 'kysely
 import { pwError } from '@patchwarden/core';
 import type { Database } from '../database/open-database.ts';
 import { PREPARED } from '../database/auto-prepare.ts';
+import { isUniqueViolation } from '../database/pg-errors.ts';
 import type { AuditLogTable } from '../schema/auth-schema.ts';
 import type { Schema } from '../schema/schema.ts';
 import { jsonbText } from '../sql/jsonb-param.ts';
@@ -107,6 +108,30 @@ function jsonColumn(value: JsonValue) {
   return value === null ? null : jsonbText<string>(JSON.stringify(value));
 }
 
+/** An entry as its audit_log row (JSON columns as their values; JSON null is SQL null). */
+function rowOf(entry: AuditEntry) {
+  return {
+    seq: entry.seq,
+    at: entry.at,
+    actor_kind: entry.actor.kind,
+    actor_id: entry.actor.id,
+    actor_name: entry.actor.name,
+    action: entry.action,
+    target_type: entry.target.type,
+    target_id: entry.target.id,
+    before: entry.before,
+    after: entry.after,
+    details: entry.details,
+    prev_hash: entry.prevHash,
+    hash: entry.hash,
+  };
+}
+
+function headOf(entries: readonly AuditEntry[]): AuditHead | undefined {
+  const last = entries.at(-1);
+  return last === undefined ? undefined : { seq: last.seq, hash: last.hash };
+}
+
 /**
  * The append-only, hash-chained audit log. Each entry's hash covers its content and the previous
  * entry's hash, so editing, deleting or reordering any entry breaks every hash after it. Append
@@ -118,6 +143,8 @@ export class AuditLog {
   readonly #clock: () => Date;
   readonly #queued: QueuedAppend[] = [];
   #flushing = false;
+  /** The newest entry this process's group commits wrote, while it may still be the log's head. */
+  #knownHead: AuditHead | undefined;
 
   constructor(database: Database, options: AuditLogOptions = {}) {
     this.#database = database;
@@ -155,12 +182,7 @@ export class AuditLog {
       while (this.#queued.length > 0) {
         const group = this.#queued.splice(0, MAX_GROUP);
         try {
-          const entries = await this.#database.transaction((trx) =>
-            this.#appendAll(
-              group.map(({ input }) => input),
-              trx,
-            ),
-          );
+          const entries = await this.#appendGroup(group.map(({ input }) => input));
           group.forEach(({ resolve }, i) => resolve(entries[i]!));
         } catch (error) {
           // The group rolled back: none of its entries exists. One bad entry must not fail the
@@ -177,11 +199,74 @@ export class AuditLog {
   async #appendEachAlone(group: readonly QueuedAppend[]): Promise<void> {
     for (const { input, resolve, reject } of group) {
       try {
-        resolve((await this.#database.transaction((trx) => this.#appendAll([input], trx)))[0]!);
+        resolve((await this.#appendGroup([input]))[0]!);
       } catch (error) {
         reject(error as Error);
       }
     }
+  }
+
+  /**
+   * A group of appends in a transaction of their own. When this process wrote the last head it
+   * knows, the group is first tried in one statement that checks that head is still the log's
+   * (#appendAfterHead: one round trip instead of five); otherwise, or when another writer got in
+   * first, under the lock in a transaction that reads the head.
+   */
+  async #appendGroup(inputs: readonly AuditEntryInput[]): Promise<AuditEntry[]> {
+    const head = this.#knownHead;
+    this.#knownHead = undefined;
+    if (head !== undefined) {
+      const entries = this.#seal(inputs, head);
+      if (await this.#appendAfterHead(entries, head)) {
+        this.#knownHead = headOf(entries);
+        return entries;
+      }
+    }
+    const entries = await this.#database.transaction((trx) => this.#appendAll(inputs, trx));
+    this.#knownHead = headOf(entries);
+    return entries;
+  }
+
+  /**
+   * Writes `entries` (sealed after `head`) when `head` is still the newest entry, in one statement
+   * that takes the append lock (so it never races an append inside a caller's transaction, which
+   * holds the lock to its commit). Its snapshot may predate the last commit made under the lock:
+   * then the newest entry it sees is older than the log's, and inserting the next number breaks
+   * the primary key on `seq` instead of forking the chain. False when nothing was written.
+   */
+  async #appendAfterHead(entries: readonly AuditEntry[], head: AuditHead): Promise<boolean> {
+    try {
+      const result = await sql`
+        ${sql.raw(PREPARED)}
+        insert into audit_log (seq, at, actor_kind, actor_id, actor_name, action, target_type, target_id,
+          before, after, details, prev_hash, hash)
+        select r.seq, r.at, r.actor_kind, r.actor_id, r.actor_name, r.action, r.target_type, r.target_id,
+          r.before, r.after, r.details, r.prev_hash, r.hash
+        from (select pg_advisory_xact_lock(${APPEND_LOCK})) as locked
+        cross join (select seq, hash from audit_log order by seq desc limit 1) as newest
+        cross join jsonb_to_recordset(${jsonbText(JSON.stringify(entries.map(rowOf)))}) as r(
+          seq bigint, at timestamptz, actor_kind text, actor_id text, actor_name text, action text,
+          target_type text, target_id text, before jsonb, after jsonb, details jsonb, prev_hash text,
+          hash text)
+        where newest.seq = ${head.seq} and newest.hash = ${head.hash}`.execute(this.#db);
+      const written = Number(result.numAffectedRows ?? 0n);
+      if (written !== 0 && written !== entries.length)
+        throw new Error(`the audit log wrote ${written} of ${entries.length} entries`);
+      return written === entries.length;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  #seal(inputs: readonly AuditEntryInput[], head: AuditHead | undefined): AuditEntry[] {
+    let seq = head?.seq ?? 0;
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    return inputs.map((input) => {
+      const entry = sealEntry(input, ++seq, this.#clock(), prevHash);
+      prevHash = entry.hash;
+      return entry;
+    });
   }
 
   async #appendAll(inputs: readonly AuditEntryInput[], trx: Tx): Promise<AuditEntry[]> {
@@ -193,31 +278,19 @@ export class AuditLog {
       .orderBy('seq', 'desc')
       .limit(1)
       .executeTakeFirst();
-    let seq = head?.seq ?? 0;
-    let prevHash = head?.hash ?? GENESIS_HASH;
-    const entries = inputs.map((input) => {
-      const entry = sealEntry(input, ++seq, this.#clock(), prevHash);
-      prevHash = entry.hash;
-      return entry;
-    });
+    const entries = this.#seal(inputs, head);
     await trx
       .insertInto('audit_log')
       .values(
-        entries.map((entry) => ({
-          seq: entry.seq,
-          at: entry.at,
-          actor_kind: entry.actor.kind,
-          actor_id: entry.actor.id,
-          actor_name: entry.actor.name,
-          action: entry.action,
-          target_type: entry.target.type,
-          target_id: entry.target.id,
-          before: jsonColumn(entry.before),
-          after: jsonColumn(entry.after),
-          details: jsonColumn(entry.details),
-          prev_hash: entry.prevHash,
-          hash: entry.hash,
-        })),
+        entries.map((entry) => {
+          const row = rowOf(entry);
+          return {
+            ...row,
+            before: jsonColumn(entry.before),
+            after: jsonColumn(entry.after),
+            details: jsonColumn(entry.details),
+          };
+        }),
       )
       .execute();
     return entries;

@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { isPermission, parseRoleScope, pwError } from '@patchwarden/core';
 import type { Role, RoleScope } from '@patchwarden/core';
 import type { Database } from '../database/open-database.ts';
+import { isUniqueViolation } from '../database/pg-errors.ts';
 import type { Schema } from '../schema/schema.ts';
 import { jsonbParam } from '../sql/jsonb-param.ts';
 import { textArrayParam } from '../sql/text-array-param.ts';
@@ -161,10 +162,6 @@ function toDate(value: Date | string, field: string): Date {
 
 function notFound(what: string, id: string): never {
   throw pwError('PW_ERR_NOT_FOUND', `No ${what} ${id}`, { record: id });
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
 }
 
 /**
