@@ -7,6 +7,7 @@ import * as jobs0005 from './0005-jobs.ts';
 import * as inventorySetArrays0006 from './0006-inventory-set-arrays.ts';
 import * as setArraysUncompressed0007 from './0007-set-arrays-uncompressed.ts';
 import * as intelGeneration0008 from './0008-intel-generation.ts';
+import * as assetsHotUpdates0009 from './0009-assets-hot-updates.ts';
 
 /**
  * Every migration, by name; names sort in the order they run. A static list (not a folder scan)
@@ -21,6 +22,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '0006-inventory-set-arrays': inventorySetArrays0006,
   '0007-set-arrays-uncompressed': setArraysUncompressed0007,
   '0008-intel-generation': intelGeneration0008,
+  '0009-assets-hot-updates': assetsHotUpdates0009,
 });
 
 export const migrationProvider: MigrationProvider = Object.freeze({
