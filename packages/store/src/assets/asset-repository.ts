@@ -45,6 +45,7 @@ import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
 import { internedIdCachesOf, knownItemIds } from './interned-id-cache.ts';
 import { PREPARED } from '../database/auto-prepare.ts';
 import { isForeignKeyViolation } from '../database/pg-errors.ts';
+import { sortedDistinct } from '../util/sorted-distinct.ts';
 import type { FindingsBefore } from '../findings/finding-repository.ts';
 import { countsOf, FINDING_COUNTS } from '../findings/finding-repository.ts';
 import type { AssetState, AssetStateCache } from './asset-state-cache.ts';
@@ -171,7 +172,7 @@ const MAX_LIMIT = 1_000;
  * A bigint[] bound as its array literal (`{1,2,3}`) in a text parameter, which both drivers pass
  * unchanged; PostgreSQL reads it with array_in, several times cheaper than unpacking JSON.
  */
-function bigintArray(values: readonly number[]) {
+function bigintArray(values: readonly number[] | Float64Array) {
   return sql<number[]>`cast(${`{${values.join(',')}}`} as text)::bigint[]`;
 }
 
@@ -574,7 +575,7 @@ export class AssetRepository {
       const itemTupleIds = interned.ids.map((ids) => ids.tupleId);
       const ids = {
         itemIds: interned.ids.map((ids) => ids.itemId),
-        tupleIds: [...new Set(itemTupleIds)].sort((a, b) => a - b),
+        tupleIds: sortedDistinct(itemTupleIds),
       };
       const reportedHash = options.reportedHash ?? set.hash;
       let link = await this.#linkSet(assetId, set, ids, receivedAt, reportedHash);
@@ -639,7 +640,7 @@ export class AssetRepository {
   async #linkSet(
     assetId: string,
     set: CanonicalSet,
-    ids: { itemIds: number[]; tupleIds: number[] },
+    ids: { itemIds: number[]; tupleIds: Float64Array },
     receivedAt: string,
     reportedHash: string,
   ) {
