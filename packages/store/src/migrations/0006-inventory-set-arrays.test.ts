@@ -1,4 +1,4 @@
-import { Migrator, sql } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstalledPackage } from '@patchwarden/core';
 import { AssetRepository } from '../assets/asset-repository.ts';
@@ -6,8 +6,8 @@ import type { Database } from '../database/open-database.ts';
 import { openDatabase } from '../database/open-database.ts';
 import { BACKENDS, freshTarget } from '../testing/test-database.ts';
 import type { TestTarget } from '../testing/test-database.ts';
+import { migrateToBefore } from '../testing/migrate-before.ts';
 import { migrateToLatest } from './migrate-to-latest.ts';
-import { MIGRATIONS, migrationProvider } from './migrations.ts';
 
 const NOW = '2025-03-01T00:00:00.000Z';
 const THIS = '0006-inventory-set-arrays';
@@ -62,10 +62,7 @@ for (const backend of BACKENDS) {
       const before = await snapshot(assets);
       expect(before.exposed).toHaveLength(2);
 
-      const names = Object.keys(MIGRATIONS).sort();
-      const previous = names[names.indexOf(THIS) - 1]!;
-      const down = await new Migrator({ db: database.db, provider: migrationProvider }).migrateTo(previous);
-      expect(down.error).toBeUndefined();
+      await migrateToBefore(database.db, THIS);
       const { rows } = await sql<{ n: number }>`
         select count(*)::int as n from inventory_set_items`.execute(database.db);
       expect(rows[0]!.n).toBe(4);
