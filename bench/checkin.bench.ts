@@ -23,6 +23,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
@@ -82,6 +83,16 @@ async function serve(): Promise<void> {
     { kind: 'system', name: 'bench' },
   );
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  // Garbage-collection pauses of the server's main thread, asked for by SIGUSR2: the share of its
+  // time that no request runs, which CPU figures alone do not show.
+  const gc = { ms: 0, count: 0 };
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.ms += entry.duration;
+      gc.count++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  process.on('SIGUSR2', () => process.stdout.write(`${JSON.stringify(gc)}\n`));
   process.stdout.write(`${JSON.stringify({ url, secret })}\n`);
   // The parent closes stdin to stop us: no signals needed, and an orphaned server cannot linger.
   process.stdin.resume();
@@ -441,6 +452,18 @@ function cpuSince(pid: number, before: CpuUse): CpuUse {
   };
 }
 
+function gcSince(now: GcPauses, before: GcPauses): GcPauses {
+  return { ms: now.ms - before.ms, count: now.count - before.count };
+}
+
+function gcLine(name: string, gc: GcPauses, result: PhaseResult): string {
+  const per = result.ok > 0 ? (gc.ms / result.ok).toFixed(2) : 'n/a';
+  return (
+    `  ${name}: server GC pauses ${(gc.ms / 1000).toFixed(2)} s in ${gc.count} collections ` +
+    `(${((100 * gc.ms) / (result.seconds * 1000)).toFixed(1)}% of the phase, ${per} ms per request)\n`
+  );
+}
+
 function cpuLine(name: string, cpu: CpuUse, result: PhaseResult): string {
   const per = (seconds: number) => (result.ok > 0 ? ((seconds * 1000) / result.ok).toFixed(2) : 'n/a');
   return (
@@ -463,7 +486,20 @@ async function admin(statement: string): Promise<void> {
   }
 }
 
-async function startServer(url: string): Promise<{ child: ChildProcess; url: string; secret: string }> {
+interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  secret: string;
+  /** The server's garbage-collection pauses so far. */
+  gc(): Promise<GcPauses>;
+}
+
+interface GcPauses {
+  ms: number;
+  count: number;
+}
+
+async function startServer(url: string): Promise<ServerProcess> {
   // PW_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server there, to see where its time goes.
   const profile = process.env['PW_BENCH_CPU_PROF'];
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
@@ -481,7 +517,14 @@ async function startServer(url: string): Promise<{ child: ChildProcess; url: str
     });
     child.once('exit', (code) => reject(new Error(`the server exited with ${code} before listening`)));
   });
-  return { child, ...(JSON.parse(first) as { url: string; secret: string }) };
+  const gc = (): Promise<GcPauses> => {
+    const answer = new Promise<GcPauses>((resolve) =>
+      lines.once('line', (line) => resolve(JSON.parse(line) as GcPauses)),
+    );
+    child.kill('SIGUSR2');
+    return answer;
+  };
+  return { child, gc, ...(JSON.parse(first) as { url: string; secret: string }) };
 }
 
 async function bench(): Promise<void> {
@@ -556,6 +599,7 @@ async function bench(): Promise<void> {
     const fleet = enrolled.filter(Boolean);
     if (fleet.length === 0) throw new Error('no agent enrolled');
 
+    const gcBefore = await server.gc();
     const cpuBefore = cpuNow(server.child.pid!);
     const heartbeats = await phase('(a) heartbeats', concurrency, seconds, async (n) => {
       const agent = fleet[n % fleet.length]!;
@@ -578,8 +622,10 @@ async function bench(): Promise<void> {
       return { status: answer.status, expected: 200 };
     });
     const cpuHeartbeats = cpuSince(server.child.pid!, cpuBefore);
+    const gcHeartbeats = gcSince(await server.gc(), gcBefore);
     report(heartbeats, 'heartbeats', concurrency);
     process.stdout.write(cpuLine('(a)', cpuHeartbeats, heartbeats));
+    process.stdout.write(gcLine('(a)', gcHeartbeats, heartbeats));
 
     // Upload n is agent n % fleet's, at generation n / fleet: every upload is a new inventory,
     // the first of each host its whole set, later ones moving 2-6% of versions.
@@ -618,6 +664,7 @@ async function bench(): Promise<void> {
         `in ${((performance.now() - prebuildStarted) / 1000).toFixed(1)} s; later ones are built during the phase\n`,
     );
 
+    const gcBeforeInventory = await server.gc();
     const cpuBeforeInventory = cpuNow(server.child.pid!);
     let firstUploads = 0;
     let builtInPhase = 0;
@@ -642,8 +689,10 @@ async function bench(): Promise<void> {
       return { status: answer.status, expected: 200 };
     });
     const cpuInventories = cpuSince(server.child.pid!, cpuBeforeInventory);
+    const gcInventories = gcSince(await server.gc(), gcBeforeInventory);
     report(inventories, 'inventories', inventoryConcurrency);
     process.stdout.write(cpuLine('(b)', cpuInventories, inventories));
+    process.stdout.write(gcLine('(b)', gcInventories, inventories));
     process.stdout.write(
       `  (${firstUploads} of them first uploads of a host's whole set, the rest changed inventories; ` +
         `${builtInPhase} bodies built during the phase)\n`,
