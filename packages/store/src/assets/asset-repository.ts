@@ -589,14 +589,7 @@ export class AssetRepository {
       const applied = link.id !== null;
       if (link.inserted_id !== null) {
         // Written here: the set can spare its readers a round trip.
-        this.#setItems.publish(
-          setId,
-          set.items.map((item, position) => ({
-            tupleId: itemTupleIds[position]!,
-            tuple: item.tuple,
-            package: packageOfItem(item),
-          })),
-        );
+        this.#setItems.publish(setId, { items: set.items, tupleIds: itemTupleIds });
       }
       if (applied) {
         // The row the statement wrote is the asset's state now.
@@ -866,7 +859,13 @@ export class AssetRepository {
   /** The items of one package set, in canonical order, with their tuple ids. */
   async setItems(setId: number): Promise<SetItemRow[]> {
     const cached = this.#setItems.get(setId);
-    if (cached) return [...cached];
+    if (cached) {
+      return cached.items.map((item, position) => ({
+        tupleId: cached.tupleIds[position]!,
+        tuple: item.tuple,
+        package: packageOfItem(item),
+      }));
+    }
     const { rows } = await sql<{
       tuple_id: number;
       ecosystem: string;

@@ -136,12 +136,28 @@ for (const backend of BACKENDS) {
       const result = await assets.replaceInventory(asset.id, next, at(2));
       expect(result).toMatchObject({ changed: true, newTuples: 1 });
       expect(await count()).toBe(before + 1);
-      const fromDatabase = await new AssetRepository(database).setItems(result.setId);
-      expect(fromDatabase.map((item) => item.package)).toEqual(
-        (await assets.setItems(result.setId)).map((i) => i.package),
+      // The set just written is read from the process's cache: it must say what the rows say.
+      const cached = await assets.setItems(result.setId);
+      const { rows: stored } = await sql<{
+        tupleId: number;
+        ecosystem: string;
+        name: string;
+        version: string;
+      }>`
+        select p.tuple_id as "tupleId", t.ecosystem, t.name, t.version
+        from inventory_sets s
+        cross join unnest(s.item_ids) with ordinality as u(item_id, ord)
+        join package_items p on p.id = u.item_id
+        join package_tuples t on t.id = p.tuple_id
+        where s.id = ${result.setId}
+        order by u.ord`.execute(database.db);
+      expect(cached.map(({ tupleId, tuple }) => ({ tupleId: Number(tupleId), ...tuple }))).toEqual(
+        stored.map((row) => ({ ...row, tupleId: Number(row.tupleId) })),
       );
+      const nameVersion = (pkg: { name: string; version: string }) => `${pkg.name}@${pkg.version}`;
+      expect(cached.map((item) => nameVersion(item.package)).sort()).toEqual(next.map(nameVersion).sort());
       const tuples = await assets.tuplesForAssets([asset.id]);
-      expect(tuples.get(asset.id)).toEqual(fromDatabase.map((item) => item.tupleId).sort((a, b) => a - b));
+      expect(tuples.get(asset.id)).toEqual(cached.map((item) => item.tupleId).sort((a, b) => a - b));
       const exposed = await assets.setsWithPackages([['npm', 'lodash']]);
       expect(exposed.get(result.setId)).toEqual([asset.id]);
     });

@@ -1,10 +1,15 @@
-import type { MatchTarget, InstalledPackage } from '@patchwarden/core';
+import type { SetItem } from './inventory-sets.ts';
 
-/** One item of a stored package set (as AssetRepository.setItems returns it). */
-export interface CachedSetItem {
-  tupleId: number;
-  tuple: MatchTarget;
-  package: InstalledPackage;
+/**
+ * A stored set as the upload that wrote it built it: its items in set order and, at the same
+ * positions, their tuple ids. Both arrays are the writer's own (never modified afterwards): no
+ * object per package is made to keep it. Kept for the next few uploads, such objects outlived
+ * several young-generation collections and were promoted, 1,500 per upload, a large share of
+ * the server's collection pauses; readers now make them when they read, to be dropped at once.
+ */
+export interface CachedSet {
+  items: readonly SetItem[];
+  tupleIds: readonly number[];
 }
 
 const MAX_SETS = 32;
@@ -16,9 +21,9 @@ const MAX_SETS = 32;
  * the 1,500 rows just written.
  */
 export class SetItemsCache {
-  readonly #sets = new Map<number, readonly CachedSetItem[]>();
+  readonly #sets = new Map<number, CachedSet>();
 
-  get(setId: number): readonly CachedSetItem[] | undefined {
+  get(setId: number): CachedSet | undefined {
     const items = this.#sets.get(setId);
     if (items !== undefined) {
       this.#sets.delete(setId);
@@ -27,9 +32,10 @@ export class SetItemsCache {
     return items;
   }
 
-  publish(setId: number, items: readonly CachedSetItem[]): void {
+  publish(setId: number, set: CachedSet): void {
+    if (set.items.length !== set.tupleIds.length) throw new Error('a cached set needs one tuple id per item');
     this.#sets.delete(setId);
-    this.#sets.set(setId, items);
+    this.#sets.set(setId, set);
     while (this.#sets.size > MAX_SETS) this.#sets.delete(this.#sets.keys().next().value!);
   }
 }
