@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { InstalledPackage } from '@patchwarden/core';
-import { canonicalSet, SET_CANONICAL_HEADER } from './inventory-sets.ts';
+import { canonicalSet, SET_CANONICAL_HEADER, setHashOfSorted, withLineBytes } from './inventory-sets.ts';
 
 /** The set's canonical text as first defined: one JSON.stringify'd array per item. */
 function referenceHash(packages: readonly InstalledPackage[]): string {
@@ -90,5 +90,26 @@ describe('canonicalSet', () => {
     ]);
     expect(set.items.map((item) => item.tuple.name)).toEqual(['B', 'b', 'b', 'ä']);
     expect(set.items).toHaveLength(4);
+  });
+
+  it('hashes items that carry their line bytes exactly as their lines, past any buffer size', () => {
+    // 12,000 lines of about 190 bytes (over 2 MiB), one of them longer than a MiB on its own.
+    const packages: InstalledPackage[] = Array.from({ length: 12_000 }, (_, i) => ({
+      name: `package-${String(i).padStart(6, '0')}`,
+      version: i === 7_000 ? `1.0+${'x'.repeat(1_500_000)}` : `1.${i}-ubuntu0.22.04.${i % 97}`,
+      kind: 'os',
+      packageManager: 'dpkg',
+      ecosystem: 'Ubuntu:22.04',
+      sourceName: `source-${i % 500}`,
+      arch: 'amd64',
+      location: { file: '/var/lib/dpkg/status' },
+    }));
+    const set = canonicalSet(packages);
+    expect(set.hash).toBe(referenceHash(packages));
+    const withBytes = set.items.map((item) => withLineBytes({ ...item }));
+    expect(setHashOfSorted(withBytes)).toBe(set.hash);
+    // Twice: nothing of the first call's bytes is left over in the second.
+    expect(setHashOfSorted(withBytes.slice(0, 3))).toBe(setHashOfSorted(set.items.slice(0, 3)));
+    expect(setHashOfSorted(withBytes.slice(1))).not.toBe(set.hash);
   });
 });
