@@ -141,6 +141,31 @@ describe('security headers', () => {
       expect(response.headers['x-powered-by']).toBeUndefined();
     }
   });
+
+  it('let a route relax the policy for itself, and only for itself, every time it answers', async () => {
+    const page: ServerPlugin = async (instance) => {
+      instance.get(
+        '/page',
+        {
+          config: { securityHeaders: { contentSecurityPolicy: { directives: { defaultSrc: ["'self'"] } } } },
+        },
+        async () => ({ page: true }),
+      );
+    };
+    app = await buildServer({ logger: false, metrics: { defaultMetrics: false }, plugins: [page] });
+    for (let i = 0; i < 2; i++) {
+      const relaxed = await app.inject({ method: 'GET', url: '/api/v1/page' });
+      expect(relaxed.statusCode).toBe(200);
+      expect(relaxed.headers['content-security-policy']).toMatch(/^default-src 'self';/);
+      // The rest of the API policy still holds there.
+      expect(relaxed.headers['referrer-policy']).toBe('no-referrer');
+      expect(relaxed.headers['cross-origin-resource-policy']).toBe('same-origin');
+      const api = await app.inject({ method: 'GET', url: '/api/v1/version' });
+      expect(api.headers['content-security-policy']).toBe(
+        "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'",
+      );
+    }
+  });
 });
 
 describe('over real HTTP', () => {

@@ -119,7 +119,7 @@ export async function buildServer(options: ServerOptions = {}): Promise<FastifyI
 
   app.addHook('onRoute', attachErrorResponses({ rateLimited: isRateLimited(rateLimit !== false) }));
   await registerOpenApi(app, { version });
-  await registerSecurityHeaders(app);
+  registerSecurityHeaders(app);
   await registerRateLimit(app, rateLimit);
   installErrorHandling(app, rateLimit === false ? undefined : app.rateLimit());
 
