@@ -10,8 +10,9 @@
  *       multiplied and perturbed so that each upload is a different inventory), for D seconds,
  *       sent as the agent sends them: INVENTORY_TEXT_MEDIA_TYPE, a JSON envelope line and the raw
  *       canonical text (`--form json-text`: the text as a JSON string; `--form objects`: JSON objects).
- * Printed: requests/s, p50/p99 latency, errors by status, the server's peak RSS (VmHWM), and CPU
- * per request of the server process and of PostgreSQL (every `postgres` process on this machine,
+ * Printed: requests/s, p50/p99 latency, requests answered in each second (and when the slow ones
+ * ended), errors by status, the server's peak RSS (VmHWM), and CPU per request of the server
+ * process and of PostgreSQL (every `postgres` process on this machine,
  * so other sessions' queries count too when the machine is shared): compare those between runs,
  * they move less with other load than requests/s do.
  *
@@ -310,6 +311,8 @@ interface PhaseResult {
   ok: number;
   errors: Map<string, number>;
   latenciesMs: number[];
+  /** When each request ended, in ms since the phase began (`latenciesMs[i]`'s is `endedAtMs[i]`). */
+  endedAtMs: number[];
   seconds: number;
 }
 
@@ -341,7 +344,7 @@ async function phase(
   job: (n: number) => Promise<{ status: number; expected: number }>,
   maxJobs = Number.POSITIVE_INFINITY,
 ): Promise<PhaseResult> {
-  const result: PhaseResult = { name, ok: 0, errors: new Map(), latenciesMs: [], seconds: 0 };
+  const result: PhaseResult = { name, ok: 0, errors: new Map(), latenciesMs: [], endedAtMs: [], seconds: 0 };
   const started = performance.now();
   const deadline = started + seconds * 1000;
   let next = 0;
@@ -356,7 +359,9 @@ async function phase(
       } catch (error) {
         outcome = (error as { code?: string }).code ?? 'exception';
       }
-      result.latenciesMs.push(performance.now() - t0);
+      const ended = performance.now();
+      result.latenciesMs.push(ended - t0);
+      result.endedAtMs.push(ended - started);
       if (outcome === 'ok') result.ok++;
       else result.errors.set(outcome, (result.errors.get(outcome) ?? 0) + 1);
     }
@@ -380,6 +385,24 @@ function report(result: PhaseResult, unit: string, concurrency: number): void {
       `p50 ${percentile(sorted, 50).toFixed(1)} ms  p99 ${percentile(sorted, 99).toFixed(1)} ms  ` +
       `(concurrency ${concurrency}; errors: ${errors})\n`,
   );
+}
+
+/**
+ * Requests answered in each second of the phase, and when the slow ones (over 500 ms) ended: a
+ * phase slow from its start (first uploads) reads differently from one slow throughout.
+ */
+function timeline(result: PhaseResult): string {
+  const perSecond = new Array<number>(Math.ceil(result.seconds)).fill(0);
+  const slow: number[] = [];
+  result.endedAtMs.forEach((at, i) => {
+    perSecond[Math.min(perSecond.length - 1, Math.floor(at / 1000))]!++;
+    if (result.latenciesMs[i]! > 500) slow.push(at / 1000);
+  });
+  const slowAt =
+    slow.length === 0
+      ? 'none over 500 ms'
+      : `${slow.length} over 500 ms, ended between ${Math.min(...slow).toFixed(1)} s and ${Math.max(...slow).toFixed(1)} s`;
+  return `  ${result.name.split(' ')[0]}: answered per second ${perSecond.join(' ')}; ${slowAt}\n`;
 }
 
 function serverMemory(pid: number): { rssMb: number; hwmMb: number } {
@@ -624,6 +647,7 @@ async function bench(): Promise<void> {
     const cpuHeartbeats = cpuSince(server.child.pid!, cpuBefore);
     const gcHeartbeats = gcSince(await server.gc(), gcBefore);
     report(heartbeats, 'heartbeats', concurrency);
+    process.stdout.write(timeline(heartbeats));
     process.stdout.write(cpuLine('(a)', cpuHeartbeats, heartbeats));
     process.stdout.write(gcLine('(a)', gcHeartbeats, heartbeats));
 
@@ -691,6 +715,7 @@ async function bench(): Promise<void> {
     const cpuInventories = cpuSince(server.child.pid!, cpuBeforeInventory);
     const gcInventories = gcSince(await server.gc(), gcBeforeInventory);
     report(inventories, 'inventories', inventoryConcurrency);
+    process.stdout.write(timeline(inventories));
     process.stdout.write(cpuLine('(b)', cpuInventories, inventories));
     process.stdout.write(gcLine('(b)', gcInventories, inventories));
     process.stdout.write(
