@@ -393,15 +393,19 @@ function report(result: PhaseResult, unit: string, concurrency: number): void {
  */
 function timeline(result: PhaseResult): string {
   const perSecond = new Array<number>(Math.ceil(result.seconds)).fill(0);
-  const slow: number[] = [];
+  const slow = { count: 0, first: Number.POSITIVE_INFINITY, last: 0 };
   result.endedAtMs.forEach((at, i) => {
     perSecond[Math.min(perSecond.length - 1, Math.floor(at / 1000))]!++;
-    if (result.latenciesMs[i]! > 500) slow.push(at / 1000);
+    if (result.latenciesMs[i]! > 500) {
+      slow.count++;
+      slow.first = Math.min(slow.first, at / 1000);
+      slow.last = Math.max(slow.last, at / 1000);
+    }
   });
   const slowAt =
-    slow.length === 0
+    slow.count === 0
       ? 'none over 500 ms'
-      : `${slow.length} over 500 ms, ended between ${Math.min(...slow).toFixed(1)} s and ${Math.max(...slow).toFixed(1)} s`;
+      : `${slow.count} over 500 ms, ended between ${slow.first.toFixed(1)} s and ${slow.last.toFixed(1)} s`;
   return `  ${result.name.split(' ')[0]}: answered per second ${perSecond.join(' ')}; ${slowAt}\n`;
 }
 

@@ -10,9 +10,10 @@ import type pg from 'pg';
  *
  * Opt-in, not every statement: a generic plan is built for the table sizes of the moment and kept
  * until the table's statistics change. On a new database that froze a plan made for an empty
- * package_items into the statement interning an upload's items (measured: the database's CPU per
- * upload went up by half). Marked statements look rows up by an indexed key (an asset's id, a
- * set's hash, the audit log's head), a plan that does not depend on table sizes.
+ * package_items into the statement interning an upload's items, when it still joined that table
+ * (measured: the database's CPU per upload went up by half). Marked statements look rows up by an
+ * indexed key (an asset's id, a set's hash, the audit log's head, an item's tuple and details
+ * probed once per input row), a plan that does not depend on table sizes.
  *
  * Names are given per pool, so one text has one name on all of its connections; at most
  * MAX_NAMED texts are named (a marked text built with values inlined would be new every time).
