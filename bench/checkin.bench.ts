@@ -16,7 +16,7 @@
  * so other sessions' queries count too when the machine is shared): compare those between runs,
  * they move less with other load than requests/s do.
  *
- * The server runs as deployed except that the per-client rate limits are off (every simulated
+ * The server runs as deployed (with the Node flags of `patchwarden server`) except that the per-client rate limits are off (every simulated
  * agent shares 127.0.0.1) and request logs go to /dev/null (still formatted, not printed).
  * PW_BENCH_CPU_PROF=<dir> writes a CPU profile of the server process.
  */
@@ -46,6 +46,7 @@ import type {
   OsRelease,
 } from '@patchwarden/core';
 import { parseDpkgStatus, parseInventoryFile } from '@patchwarden/inventory';
+import { SERVER_NODE_FLAGS } from '../packages/cli/bin/server-process.js';
 import { sharedDataPath } from '../test-support/shared-data.ts';
 import pg from 'pg';
 import { Pool } from 'undici';
@@ -529,7 +530,8 @@ interface GcPauses {
 async function startServer(url: string): Promise<ServerProcess> {
   // PW_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the server there, to see where its time goes.
   const profile = process.env['PW_BENCH_CPU_PROF'];
-  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  // The Node flags `patchwarden server` runs with (its launcher adds them), then the profiler's.
+  const flags = [...SERVER_NODE_FLAGS, ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])];
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', HERE, '--serve'], {
     cwd: ROOT,
     env: { ...process.env, PW_BENCH_DATABASE_URL: url },
@@ -683,7 +685,7 @@ async function bench(): Promise<void> {
     };
     // Agents build their uploads on their own hosts: the bodies are built before the timed phase,
     // so that the load generator does not take the server's CPU (it shares the machine's cores).
-    const prebuiltCount = Math.ceil(arg('prebuilt-per-second', 300) * seconds);
+    const prebuiltCount = Math.ceil(arg('prebuilt-per-second', 450) * seconds);
     const prebuildStarted = performance.now();
     const prebuilt: { hash: string; body: Buffer }[] = [];
     for (let n = 0; n < prebuiltCount; n++) prebuilt.push(upload(n));

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,6 +10,7 @@ import type { Database } from '@patchwarden/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, freshTarget } from '../../../store/src/testing/test-database.ts';
 import type { TestTarget } from '../../../store/src/testing/test-database.ts';
+import { hasYoungGenerationSize, SERVER_NODE_FLAGS } from '../../bin/server-process.js';
 import { Progress } from '../progress.ts';
 import { BUNDLED_FEEDS, importFeedsIfEmpty } from './server.ts';
 
@@ -146,28 +147,56 @@ for (const backend of BACKENDS) {
   });
 }
 
+/** `patchwarden server` on a fresh data dir, started as a user starts it; resolves once it listens. */
+async function startServerProcess(home: string) {
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  const child = spawn(
+    process.execPath,
+    [CLI_BIN, 'server', '--data-dir', join(home, 'data'), '--port', '0', '--feeds', FEEDS[0]!, '-q'],
+    {
+      env: { ...env, PATCHWARDEN_HOME: home, PATCHWARDEN_ADMIN_PASSWORD: PASSWORD },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  const address = await new Promise<string>((done, fail) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) done(match[1]!);
+    });
+    child.on('exit', (code) => fail(new Error(`server exited ${code}: ${stderr}`)));
+  });
+  return { child, address, stderr: () => stderr };
+}
+
+/** The processes `pid` started (Linux: /proc's children list), with their command lines. */
+async function childrenOf(pid: number): Promise<{ pid: number; argv: string[] }[]> {
+  const list = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  return Promise.all(
+    list
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(async (child) => ({
+        pid: Number(child),
+        argv: (await readFile(`/proc/${child}/cmdline`, 'utf8')).split('\0').filter(Boolean),
+      })),
+  );
+}
+
+/** Whether `pid` runs (a zombie, exited but not yet reaped by whoever adopted it, does not). */
+async function isRunning(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
 describe('the patchwarden server process', () => {
   it('starts on a fresh data dir, serves /healthz and sign-in, and exits 0 on SIGTERM', async () => {
     const home = await mkdtemp(join(tmpdir(), 'pw-server-'));
-    const child = spawn(
-      process.execPath,
-      [CLI_BIN, 'server', '--data-dir', join(home, 'data'), '--port', '0', '--feeds', FEEDS[0]!, '-q'],
-      {
-        env: { ...process.env, PATCHWARDEN_HOME: home, PATCHWARDEN_ADMIN_PASSWORD: PASSWORD },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const { child, address, stderr } = await startServerProcess(home);
     try {
-      let stderr = '';
-      const address = await new Promise<string>((done, fail) => {
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const match = /listening on (http:\/\/\S+)/.exec(stderr);
-          if (match) done(match[1]!);
-        });
-        child.on('exit', (code) => fail(new Error(`server exited ${code}: ${stderr}`)));
-      });
-      expect(stderr).not.toContain(PASSWORD);
+      expect(stderr()).not.toContain(PASSWORD);
       const health = await fetch(`${address}/healthz`);
       expect(health.status).toBe(200);
       const session = await login(address, 'admin', PASSWORD);
@@ -181,4 +210,45 @@ describe('the patchwarden server process', () => {
       await rm(home, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it.skipIf(process.platform !== 'linux')(
+    'runs the server with its Node flags in a child of the launcher, which shuts down when the launcher is killed',
+    async () => {
+      const home = await mkdtemp(join(tmpdir(), 'pw-server-'));
+      const { child: launcher, address, stderr } = await startServerProcess(home);
+      let server: number | undefined;
+      try {
+        const children = await childrenOf(launcher.pid!);
+        expect(children).toHaveLength(1);
+        server = children[0]!.pid;
+        // The young generation is sized on the server's command line, ahead of the script.
+        const argv = children[0]!.argv;
+        for (const flag of SERVER_NODE_FLAGS) expect(argv.indexOf(flag)).toBeGreaterThan(0);
+        expect(argv.indexOf(SERVER_NODE_FLAGS[0]!)).toBeLessThan(argv.indexOf(CLI_BIN));
+        expect(argv.slice(argv.indexOf(CLI_BIN) + 1, argv.indexOf(CLI_BIN) + 2)).toEqual(['server']);
+        expect((await fetch(`${address}/healthz`)).status).toBe(200);
+        // Killed outright, the launcher cannot forward a signal: the server sees its channel close.
+        launcher.kill('SIGKILL');
+        const deadline = Date.now() + 30_000;
+        while ((await isRunning(server)) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(await isRunning(server)).toBe(false);
+        expect(stderr()).not.toContain('could not start');
+        await expect(fetch(`${address}/healthz`)).rejects.toThrow();
+      } finally {
+        if (launcher.exitCode === null) launcher.kill('SIGKILL');
+        if (server !== undefined && (await isRunning(server))) process.kill(server, 'SIGKILL');
+        await rm(home, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+
+  it('sizes the young generation unless the operator did (on the command line or in NODE_OPTIONS)', () => {
+    expect(hasYoungGenerationSize([])).toBe(false);
+    expect(hasYoungGenerationSize(['--inspect'], '--max-old-space-size=4096')).toBe(false);
+    expect(hasYoungGenerationSize(['--max-semi-space-size=32'])).toBe(true);
+    expect(hasYoungGenerationSize([], '--enable-source-maps --max-semi-space-size=8')).toBe(true);
+    expect(hasYoungGenerationSize([...SERVER_NODE_FLAGS])).toBe(true);
+  });
 });

@@ -122,6 +122,18 @@ function portOf(text: string): number {
   return port;
 }
 
+/**
+ * Started by the `patchwarden` launcher (bin/server-process.js), the server has an IPC channel to
+ * it: when the launcher goes away, even killed outright, the server shuts down as on SIGTERM
+ * instead of holding its port and data directory as an orphan. The channel alone does not keep
+ * the process alive.
+ */
+function shutdownWhenLauncherExits(shutdown: (reason: string) => Promise<number>): void {
+  if (!process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => void shutdown('the launcher exited'));
+}
+
 /** `patchwarden server`: the API, the agent endpoints and (with --local-agent) this host's own agent. */
 export function serverCommand() {
   return new Command('server')
@@ -189,7 +201,8 @@ export function serverCommand() {
       const closed = new Promise<void>((done) => app.addHook('onClose', async () => done()));
       const address = await startServer(app, { host: options.host, port });
       process.stderr.write(`patchwarden: listening on ${address}\n`);
-      installShutdownHandlers(app, { timeoutMs: 25_000 });
+      const { shutdown } = installShutdownHandlers(app, { timeoutMs: 25_000 });
+      shutdownWhenLauncherExits(shutdown);
       if (options.localAgent) {
         const { port: bound } = new URL(address);
         const scheme = options.tlsCert ? 'https' : 'http';
