@@ -41,7 +41,7 @@ import type { CanonicalSet, PackageDetails, SetItem } from './inventory-sets.ts'
 import { canonicalSet, packageFromItem, packageOfItem, tupleKey } from './inventory-sets.ts';
 import type { SetItemsCache } from './set-items-cache.ts';
 import { setItemsCacheOf } from './set-items-cache.ts';
-import type { InternedIdCache, ItemIds } from './interned-id-cache.ts';
+import type { InternedIdCache, ItemIds, ItemsInFlight } from './interned-id-cache.ts';
 import { internedIdCachesOf, knownItemIds } from './interned-id-cache.ts';
 import { PREPARED } from '../database/auto-prepare.ts';
 import { isForeignKeyViolation } from '../database/pg-errors.ts';
@@ -260,6 +260,7 @@ export class AssetRepository {
   readonly #states: AssetStateCache;
   readonly #tupleIds: InternedIdCache;
   readonly #itemIds: InternedIdCache<ItemIds>;
+  readonly #itemsInFlight: ItemsInFlight;
   readonly #setItems: SetItemsCache;
 
   constructor(database: Database) {
@@ -268,6 +269,7 @@ export class AssetRepository {
     const interned = internedIdCachesOf(database);
     this.#tupleIds = interned.tuples;
     this.#itemIds = interned.items;
+    this.#itemsInFlight = interned.itemsInFlight;
     this.#setItems = setItemsCacheOf(database);
   }
 
@@ -564,14 +566,9 @@ export class AssetRepository {
   ): Promise<InventoryResult> {
     if (!UUID.test(assetId)) throw pwError('PW_ERR_NOT_FOUND', `No asset ${assetId}`, { record: assetId });
     const db = this.#database.db;
-    // Ids read or inserted here; they are published to the process's caches once stored.
-    const seenTuples = new Map<string, number>();
-    const seenItems = new Map<string, ItemIds>();
     let stored = false;
     try {
-      const interned = await this.#internItems(db, set.items, seenTuples, seenItems);
-      this.#tupleIds.publish(seenTuples);
-      this.#itemIds.publish(seenItems);
+      const interned = await this.#internItems(db, set.items);
       const itemTupleIds = interned.ids.map((ids) => ids.tupleId);
       const ids = {
         itemIds: interned.ids.map((ids) => ids.itemId),
@@ -691,27 +688,69 @@ export class AssetRepository {
 
   /**
    * package_items ids (with their tuple ids) for every item, inserting the tuples and items not
-   * stored before (only those: no id is burnt). Items in the process's cache cost no lookup at all;
-   * the others' ids go into `seenTuples` and `seenItems`, to be published once committed.
+   * stored before (only those: no id is burnt). Items in the process's cache cost no lookup at all.
+   * Items that another upload of this process is storing right now are not sent again: this one
+   * waits for that upload's statements instead (hosts upgraded together upload the same new
+   * packages at once, and a fleet's first uploads after a start all carry the same ones; each sent
+   * them all, and each waited in PostgreSQL for the first one's uncommitted rows before reading
+   * them again). It stores its own first and waits after, so two uploads never wait for each other.
    */
   async #internItems(
     trx: Tx | Database['db'],
     items: readonly SetItem[],
-    seenTuples: Map<string, number>,
-    seenItems: Map<string, ItemIds>,
   ): Promise<{ ids: ItemIds[]; newTuples: number }> {
     // An item's canonical line says its tuple and its details: it is the item's identity.
     const ids: (ItemIds | undefined)[] = new Array<ItemIds | undefined>(items.length);
     const missing: SetItem[] = [];
+    const elsewhere = new Map<Promise<ReadonlyMap<string, ItemIds>>, SetItem[]>();
     for (let i = 0; i < items.length; i++) {
-      const known = knownItemIds(this.#itemIds, items[i]!);
+      const item = items[i]!;
+      const known = knownItemIds(this.#itemIds, item);
       ids[i] = known;
-      if (known === undefined) missing.push(items[i]!);
+      if (known !== undefined) continue;
+      const flight = this.#itemsInFlight.get(item.line);
+      if (flight === undefined) missing.push(item);
+      else {
+        const waiting = elsewhere.get(flight);
+        if (waiting === undefined) elsewhere.set(flight, [item]);
+        else waiting.push(item);
+      }
     }
-    let newTuples = 0;
-    if (missing.length > 0) {
+    const seenItems = new Map<string, ItemIds>();
+    let newTuples = missing.length > 0 ? await this.#storeItems(trx, missing, seenItems) : 0;
+    const unstored: SetItem[] = [];
+    for (const [flight, waiting] of elsewhere) {
+      const stored = await flight;
+      for (const item of waiting) {
+        const got = stored.get(item.line);
+        if (got === undefined) unstored.push(item);
+        else seenItems.set(item.line, got);
+      }
+    }
+    // What another upload failed to store (its statement failed): stored here after all.
+    if (unstored.length > 0) newTuples += await this.#storeItems(trx, unstored, seenItems);
+    for (let i = 0; i < items.length; i++)
+      ids[i] ??= seenItems.get(items[i]!.line) ?? this.#itemIds.get(items[i]!.line);
+    return { ids: ids as ItemIds[], newTuples };
+  }
+
+  /**
+   * Inserts or reads the ids of `missing` (items not in the cache), into `seenItems`; answers how
+   * many tuples were new. Meanwhile the items are in flight (`#itemsInFlight`); each statement
+   * commits on its own (no transaction here), so what it returned is published to the process's
+   * caches at the end, failed or not, and handed to the uploads that waited for these items.
+   */
+  async #storeItems(
+    trx: Tx | Database['db'],
+    missing: readonly SetItem[],
+    seenItems: Map<string, ItemIds>,
+  ): Promise<number> {
+    let settle!: (stored: ReadonlyMap<string, ItemIds>) => void;
+    const flight = new Promise<ReadonlyMap<string, ItemIds>>((resolve) => (settle = resolve));
+    for (const item of missing) this.#itemsInFlight.set(item.line, flight);
+    const seenTuples = new Map<string, number>();
+    try {
       const tuples = await this.#internTuples(trx, missing, seenTuples);
-      newTuples = tuples.created;
       for (const batch of chunks(
         missing.map((item, i) => ({ line: item.line, row: [tuples.ids[i]!, item.details] as const })),
         ITEM_BATCH,
@@ -726,7 +765,7 @@ export class AssetRepository {
         // statement can be prepared: its generic plan does not depend on table sizes (planning it
         // on every upload was a quarter of its time in PostgreSQL).
         const { rows } = await sql<{ ord: number; id: number | null }>`
-          ${sql.raw(PREPARED)}
+        ${sql.raw(PREPARED)}
           with input as (
             select r.ord, (r.value->>0)::bigint as tuple_id, r.value->1 as details,
               (select p.id from package_items p
@@ -763,10 +802,14 @@ export class AssetRepository {
           }
         }
       }
+      return tuples.created;
+    } finally {
+      for (const item of missing)
+        if (this.#itemsInFlight.get(item.line) === flight) this.#itemsInFlight.delete(item.line);
+      this.#tupleIds.publish(seenTuples);
+      this.#itemIds.publish(seenItems);
+      settle(seenItems);
     }
-    for (let i = 0; i < items.length; i++)
-      ids[i] ??= seenItems.get(items[i]!.line) ?? this.#itemIds.get(items[i]!.line);
-    return { ids: ids as ItemIds[], newTuples };
   }
 
   /** Tuple ids for these items, inserting the tuples not seen before; cached ones are not looked up. */

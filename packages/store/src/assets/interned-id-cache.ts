@@ -68,11 +68,19 @@ export function knownItemIds(
   return ids;
 }
 
+/**
+ * Items an upload is storing now, by line, each to that upload's outcome: the ids it read or
+ * inserted, once its statements have committed (an item missing from them was not stored).
+ */
+export type ItemsInFlight = Map<string, Promise<ReadonlyMap<string, ItemIds>>>;
+
 export interface InternedIdCaches {
   /** Tuple key (inventory-sets.ts `tupleKey`) to package_tuples.id. */
   tuples: InternedIdCache;
   /** An item's canonical line to its package_items.id and tuple id. */
   items: InternedIdCache<ItemIds>;
+  /** Items being stored by an upload of this process (asset-repository.ts `#internItems`). */
+  itemsInFlight: ItemsInFlight;
 }
 
 const caches = new WeakMap<object, InternedIdCaches>();
@@ -80,6 +88,9 @@ const caches = new WeakMap<object, InternedIdCaches>();
 /** The process's interned ids for one database (one per Database object, shared by its repositories). */
 export function internedIdCachesOf(database: object): InternedIdCaches {
   let both = caches.get(database);
-  if (!both) caches.set(database, (both = { tuples: new InternedIdCache(), items: new InternedIdCache() }));
+  if (!both) {
+    both = { tuples: new InternedIdCache(), items: new InternedIdCache(), itemsInFlight: new Map() };
+    caches.set(database, both);
+  }
   return both;
 }

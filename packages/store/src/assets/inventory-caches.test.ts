@@ -265,6 +265,97 @@ for (const backend of BACKENDS) {
       );
     });
 
+    it('uploads storing the same new items at once: each item is sent to the database once', async () => {
+      const [first, second] = await Promise.all(
+        ['cache-flight-1', 'cache-flight-2'].map(
+          async (name, i) =>
+            (
+              await assets.upsertFromReport(
+                { source: 'agent', facts: facts(name, `52:54:00:00:04:0${i}`) },
+                NOW,
+              )
+            ).asset.id,
+        ),
+      );
+      // Every item insert attempted is recorded (before any conflict check) and made slow, so
+      // that the second upload arrives while the first one's insert is still running.
+      await sql`create table pw_test_item_attempts (details jsonb)`.execute(database.db);
+      await sql`create function pw_test_slow_item() returns trigger language plpgsql as $$
+        begin insert into pw_test_item_attempts values (new.details); perform pg_sleep(0.3); return new; end $$`.execute(
+        database.db,
+      );
+      await sql`create trigger pw_test_slow_item before insert on package_items
+        for each row execute function pw_test_slow_item()`.execute(database.db);
+      try {
+        const shared = packages('+flight');
+        const uploads = [assets.replaceInventory(first!, shared, NOW)];
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        // Another repository of the same database: the process's caches are per database.
+        uploads.push(new AssetRepository(database).replaceInventory(second!, shared, NOW));
+        const [a, b] = await Promise.all(uploads);
+        expect(a!.setId).toBe(b!.setId);
+        expect([a!.applied, b!.applied]).toEqual([true, true]);
+        const attempts = await sql<{ n: number }>`
+          select count(*)::int as n from pw_test_item_attempts`.execute(database.db);
+        expect(attempts.rows[0]!.n).toBe(shared.length);
+        for (const host of [first!, second!]) {
+          const read = await new AssetRepository(database).inventoryOf(host);
+          expect(read?.packages.map((p) => p.version).sort()).toEqual([
+            '3.0.11-1~deb12u2+flight',
+            '4.17.4+flight',
+          ]);
+        }
+      } finally {
+        await sql`drop trigger pw_test_slow_item on package_items`.execute(database.db);
+        await sql`drop function pw_test_slow_item()`.execute(database.db);
+        await sql`drop table pw_test_item_attempts`.execute(database.db);
+      }
+    });
+
+    it('an upload that waited for another one storing its items stores them itself when that one fails', async () => {
+      const [first, second] = await Promise.all(
+        ['cache-flight-3', 'cache-flight-4'].map(
+          async (name, i) =>
+            (
+              await assets.upsertFromReport(
+                { source: 'agent', facts: facts(name, `52:54:00:00:04:1${i}`) },
+                NOW,
+              )
+            ).asset.id,
+        ),
+      );
+      // The first item insert fails, slowly (a sequence, as its value survives the rollback).
+      await sql`create sequence pw_test_once`.execute(database.db);
+      await sql`create function pw_test_fail_once() returns trigger language plpgsql as $$
+        begin
+          if nextval('pw_test_once') = 1 then perform pg_sleep(0.3); raise exception 'refused once'; end if;
+          return new;
+        end $$`.execute(database.db);
+      await sql`create trigger pw_test_fail_once before insert on package_items
+        for each row execute function pw_test_fail_once()`.execute(database.db);
+      try {
+        const shared = packages('+flight-fails');
+        const failing = assets.replaceInventory(first!, shared, NOW).then(
+          () => 'stored',
+          (error: unknown) => error,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const waiting = await new AssetRepository(database).replaceInventory(second!, shared, NOW);
+        expect(await failing).toMatchObject({ code: 'PW_ERR_DATABASE', message: /refused once/ });
+        expect(waiting).toMatchObject({ applied: true, packages: 2 });
+        const read = await new AssetRepository(database).inventoryOf(second!);
+        expect(read?.packages.map((p) => p.version).sort()).toEqual([
+          '3.0.11-1~deb12u2+flight-fails',
+          '4.17.4+flight-fails',
+        ]);
+        expect(await assets.inventoryOf(first!)).toBeUndefined();
+      } finally {
+        await sql`drop trigger pw_test_fail_once on package_items`.execute(database.db);
+        await sql`drop function pw_test_fail_once()`.execute(database.db);
+        await sql`drop sequence pw_test_once`.execute(database.db);
+      }
+    });
+
     // Needs two connections at once (one holds the delete open), which the embedded store has not.
     it.runIf(backend === 'postgres')(
       'an asset deleted while its inventory is being linked: PW_ERR_NOT_FOUND, nothing linked',
