@@ -694,9 +694,10 @@ export class AssetRepository {
    * packages at once, and a fleet's first uploads after a start all carry the same ones; each sent
    * them all, and each waited in PostgreSQL for the first one's uncommitted rows before reading
    * them again). It stores its own first and waits after, so two uploads never wait for each other.
+   * `db` must not be a transaction: every statement here commits on its own (see #storeItems).
    */
   async #internItems(
-    trx: Tx | Database['db'],
+    db: Database['db'],
     items: readonly SetItem[],
   ): Promise<{ ids: ItemIds[]; newTuples: number }> {
     // An item's canonical line says its tuple and its details: it is the item's identity.
@@ -717,7 +718,7 @@ export class AssetRepository {
       }
     }
     const seenItems = new Map<string, ItemIds>();
-    let newTuples = missing.length > 0 ? await this.#storeItems(trx, missing, seenItems) : 0;
+    let newTuples = missing.length > 0 ? await this.#storeItems(db, missing, seenItems) : 0;
     const unstored: SetItem[] = [];
     for (const [flight, waiting] of elsewhere) {
       const stored = await flight;
@@ -728,7 +729,7 @@ export class AssetRepository {
       }
     }
     // What another upload failed to store (its statement failed): stored here after all.
-    if (unstored.length > 0) newTuples += await this.#storeItems(trx, unstored, seenItems);
+    if (unstored.length > 0) newTuples += await this.#storeItems(db, unstored, seenItems);
     for (let i = 0; i < items.length; i++)
       ids[i] ??= seenItems.get(items[i]!.line) ?? this.#itemIds.get(items[i]!.line);
     return { ids: ids as ItemIds[], newTuples };
@@ -741,7 +742,7 @@ export class AssetRepository {
    * caches at the end, failed or not, and handed to the uploads that waited for these items.
    */
   async #storeItems(
-    trx: Tx | Database['db'],
+    db: Database['db'],
     missing: readonly SetItem[],
     seenItems: Map<string, ItemIds>,
   ): Promise<number> {
@@ -750,7 +751,7 @@ export class AssetRepository {
     for (const item of missing) this.#itemsInFlight.set(item.line, flight);
     const seenTuples = new Map<string, number>();
     try {
-      const tuples = await this.#internTuples(trx, missing, seenTuples);
+      const tuples = await this.#internTuples(db, missing, seenTuples);
       for (const batch of chunks(
         missing.map((item, i) => ({ line: item.line, row: [tuples.ids[i]!, item.details] as const })),
         ITEM_BATCH,
@@ -779,7 +780,7 @@ export class AssetRepository {
           select i.ord, coalesce(i.stored_id, n.id) as id
           from input i
           left join inserted n on i.stored_id is null and n.tuple_id = i.tuple_id and n.details = i.details`.execute(
-          trx,
+          db,
         );
         const unseen: number[] = [];
         for (const row of rows) {
@@ -792,7 +793,7 @@ export class AssetRepository {
             select r.ord, (select p.id from package_items p
                            where p.tuple_id = (r.value->>0)::bigint and p.details = r.value->1) as id
             from jsonb_array_elements(${param}) with ordinality as r(value, ord)
-            where r.ord in (select (jsonb_array_elements_text(${jsonbParam(unseen)}))::bigint)`.execute(trx);
+            where r.ord in (select (jsonb_array_elements_text(${jsonbParam(unseen)}))::bigint)`.execute(db);
           for (const row of late) {
             if (row.id !== null)
               seenItems.set(batch[row.ord - 1]!.line, {
