@@ -48,6 +48,16 @@ for (const backend of BACKENDS) {
       await target?.remove();
     });
 
+    /** Assets reported by agents, one per name, with MACs `${macPrefix}0`, `${macPrefix}1`, ... */
+    const agentAssets = (names: readonly string[], macPrefix: string) =>
+      Promise.all(
+        names.map(
+          async (name, i) =>
+            (await assets.upsertFromReport({ source: 'agent', facts: facts(name, `${macPrefix}${i}`) }, NOW))
+              .asset.id,
+        ),
+      );
+
     const lastSeenOf = async (id: string) =>
       (
         await database.db
@@ -266,17 +276,7 @@ for (const backend of BACKENDS) {
     });
 
     it('uploads storing the same new items at once: each item is sent to the database once', async () => {
-      const [first, second] = await Promise.all(
-        ['cache-flight-1', 'cache-flight-2'].map(
-          async (name, i) =>
-            (
-              await assets.upsertFromReport(
-                { source: 'agent', facts: facts(name, `52:54:00:00:04:0${i}`) },
-                NOW,
-              )
-            ).asset.id,
-        ),
-      );
+      const [first, second] = await agentAssets(['cache-flight-1', 'cache-flight-2'], '52:54:00:00:04:0');
       // Every item insert attempted is recorded (before any conflict check) and made slow, so
       // that the second upload arrives while the first one's insert is still running.
       await sql`create table pw_test_item_attempts (details jsonb)`.execute(database.db);
@@ -313,17 +313,7 @@ for (const backend of BACKENDS) {
     });
 
     it('an upload that waited for another one storing its items stores them itself when that one fails', async () => {
-      const [first, second] = await Promise.all(
-        ['cache-flight-3', 'cache-flight-4'].map(
-          async (name, i) =>
-            (
-              await assets.upsertFromReport(
-                { source: 'agent', facts: facts(name, `52:54:00:00:04:1${i}`) },
-                NOW,
-              )
-            ).asset.id,
-        ),
-      );
+      const [first, second] = await agentAssets(['cache-flight-3', 'cache-flight-4'], '52:54:00:00:04:1');
       // The first item insert fails, slowly (a sequence, as its value survives the rollback).
       await sql`create sequence pw_test_once`.execute(database.db);
       await sql`create function pw_test_fail_once() returns trigger language plpgsql as $$
