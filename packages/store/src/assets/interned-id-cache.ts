@@ -87,10 +87,10 @@ const caches = new WeakMap<object, InternedIdCaches>();
 
 /** The process's interned ids for one database (one per Database object, shared by its repositories). */
 export function internedIdCachesOf(database: object): InternedIdCaches {
-  let both = caches.get(database);
-  if (!both) {
-    both = { tuples: new InternedIdCache(), items: new InternedIdCache(), itemsInFlight: new Map() };
-    caches.set(database, both);
+  let interned = caches.get(database);
+  if (!interned) {
+    interned = { tuples: new InternedIdCache(), items: new InternedIdCache(), itemsInFlight: new Map() };
+    caches.set(database, interned);
   }
-  return both;
+  return interned;
 }
