@@ -16,8 +16,9 @@
  * so other sessions' queries count too when the machine is shared): compare those between runs,
  * they move less with other load than requests/s do.
  *
- * The server runs as deployed (with the Node flags of `patchwarden server`) except that the per-client rate limits are off (every simulated
- * agent shares 127.0.0.1) and request logs go to /dev/null (still formatted, not printed).
+ * The server runs as deployed (with the Node flags of `patchwarden server`) except that the
+ * per-client rate limits are off (every simulated agent shares 127.0.0.1) and request logs go to
+ * /dev/null (still formatted, not printed).
  * PW_BENCH_CPU_PROF=<dir> writes a CPU profile of the server process.
  */
 import { spawn } from 'node:child_process';

@@ -766,7 +766,7 @@ export class AssetRepository {
         // statement can be prepared: its generic plan does not depend on table sizes (planning it
         // on every upload was a quarter of its time in PostgreSQL).
         const { rows } = await sql<{ ord: number; id: number | null }>`
-        ${sql.raw(PREPARED)}
+          ${sql.raw(PREPARED)}
           with input as (
             select r.ord, (r.value->>0)::bigint as tuple_id, r.value->1 as details,
               (select p.id from package_items p

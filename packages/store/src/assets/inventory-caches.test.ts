@@ -278,7 +278,10 @@ for (const backend of BACKENDS) {
     it('uploads storing the same new items at once: each item is sent to the database once', async () => {
       const [first, second] = await agentAssets(['cache-flight-1', 'cache-flight-2'], '52:54:00:00:04:0');
       // Every item insert attempted is recorded (before any conflict check) and made slow, so
-      // that the second upload arrives while the first one's insert is still running.
+      // that the second upload arrives while the first one's insert is still running. Only
+      // PostgreSQL can tell a second send from none: the embedded store runs one statement at a
+      // time, so there a second upload's own insert would find the rows committed and attempt
+      // nothing; there the test checks that waiting gives both hosts their whole set.
       await sql`create table pw_test_item_attempts (details jsonb)`.execute(database.db);
       await sql`create function pw_test_slow_item() returns trigger language plpgsql as $$
         begin insert into pw_test_item_attempts values (new.details); perform pg_sleep(0.3); return new; end $$`.execute(
